@@ -1,0 +1,71 @@
+"""Bearer token verification: the identity provider issues, Pathways only verifies (DESIGN.md §7)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jwt
+
+from coordination.config import AuthSettings
+from domain.envelope import Actor
+from domain.rules import AGENCY_CODE
+from domain.vocabulary import USER_ROLES
+
+ASYMMETRIC = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256", "EdDSA"]
+
+
+class InvalidToken(Exception):
+    """The bearer token is missing, malformed, expired, or not from our identity provider."""
+
+
+class TokenVerifier:
+    """Verifies JWTs against the JWKS, a public key file, or (local use only) the HS256 dev secret."""
+
+    def __init__(self, settings: AuthSettings):
+        self.settings = settings
+        self._jwks = jwt.PyJWKClient(settings.jwks_url, cache_keys=True) if settings.jwks_url else None
+        self._public_key = settings.public_key_file.read_text() if settings.public_key_file else None
+
+    def _key_and_algorithms(self, token: str) -> tuple[Any, list[str]]:
+        header = jwt.get_unverified_header(token)
+        if header.get("alg") == "HS256":
+            # HS256 is refused unless a dev secret is configured: a leaked public key must not mint tokens.
+            if not self.settings.dev_secret:
+                raise InvalidToken("HS256 tokens are not accepted here")
+            return self.settings.dev_secret, ["HS256"]
+        if self._jwks is not None:
+            return self._jwks.get_signing_key_from_jwt(token).key, ASYMMETRIC
+        if self._public_key is not None:
+            return self._public_key, ASYMMETRIC
+        raise InvalidToken("unsupported token algorithm")
+
+    def verify(self, token: str) -> Actor:
+        try:
+            key, algorithms = self._key_and_algorithms(token)
+            claims = jwt.decode(
+                token, key, algorithms=algorithms, audience=self.settings.audience,
+                issuer=self.settings.issuer, leeway=self.settings.leeway_seconds,
+                options={"require": ["sub", "exp", "iat", "aud"] + (["iss"] if self.settings.issuer else [])},
+            )
+        except (jwt.PyJWTError, ValueError) as error:
+            raise InvalidToken(str(error)) from None
+        return self._actor(claims)
+
+    def _actor(self, claims: dict[str, Any]) -> Actor:
+        agency = claims.get(self.settings.claim_agency)
+        if not isinstance(agency, str) or not AGENCY_CODE.match(agency):
+            raise InvalidToken(f"the token has no valid {self.settings.claim_agency!r} claim")
+        roles = claims.get(self.settings.claim_roles, [])
+        if isinstance(roles, str):
+            roles = roles.split()
+        if not isinstance(roles, list):
+            raise InvalidToken(f"the {self.settings.claim_roles!r} claim is not a list")
+        sub = claims["sub"]
+        if not isinstance(sub, str) or not 0 < len(sub) <= 200:
+            raise InvalidToken("the 'sub' claim is not a string")
+        return Actor(
+            sub=sub,
+            agency=agency,
+            name=str(claims.get(self.settings.claim_name, ""))[:200],
+            roles=frozenset(r for r in roles if r in USER_ROLES),
+        )

@@ -1,0 +1,108 @@
+"""What happens around every request: request id, authentication, the audit record, the log line."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+import structlog
+from flask import Flask, Response, current_app, g, request
+from werkzeug.exceptions import UnsupportedMediaType
+
+from api.auth import InvalidToken
+from api.observability import observe
+from api.problems import problem
+from coordination.audit import AuditRecord
+
+API_PREFIX = "/api/"
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+BEARER = 'Bearer realm="pathways"'
+log = structlog.get_logger("pathways.http")
+stdlog = logging.getLogger(__name__)
+
+
+def install(app: Flask) -> None:
+    app.before_request(_start)
+    app.after_request(_finish)
+
+
+def _start() -> Response | None:
+    incoming = request.headers.get("X-Request-ID", "")
+    g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    g.started = time.perf_counter()
+    g.actor = None
+    if not request.path.startswith(API_PREFIX):
+        return None
+    refused = _authenticate()
+    if refused is not None:
+        return refused
+    if request.method in ("POST", "PUT", "PATCH") and request.content_length and not request.is_json:
+        raise UnsupportedMediaType("send the body as application/json")
+    return None
+
+
+def _authenticate() -> Response | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        g.auth_failure = "no bearer token"
+        return problem(401, "send a bearer token in the Authorization header", headers={"WWW-Authenticate": BEARER})
+    try:
+        g.actor = current_app.extensions["pathways.verifier"].verify(token.strip())
+    except InvalidToken as error:
+        g.auth_failure = f"invalid token: {error}"[:300]
+        return problem(401, "the bearer token was refused", headers={
+            "WWW-Authenticate": f'{BEARER}, error="invalid_token"'})
+    return None
+
+
+def _finish(response: Response) -> Response:
+    response.headers["X-Request-ID"] = g.get("request_id", "")
+    elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+    endpoint = request.endpoint or "unmatched"
+    if request.path.startswith(API_PREFIX):
+        _audit(response, endpoint)
+    observe(request.method, endpoint, response.status_code, elapsed)
+    actor = g.get("actor")
+    log.info(
+        "request", request_id=g.get("request_id"), method=request.method, path=request.path,
+        status=response.status_code, ms=round(elapsed * 1000, 2),
+        sub=actor.sub if actor else None, agency=actor.agency if actor else None,
+    )
+    return response
+
+
+def _outcome(status: int) -> str:
+    if status < 400:
+        return "allowed"
+    if status in (401, 403, 404):
+        return "denied"
+    return "failed" if status >= 500 else "rejected"
+
+
+def _audit(response: Response, endpoint: str) -> None:
+    """One record per API request, allowed or not; an unavailable audit store is logged, loudly."""
+    actor = g.get("actor")
+    view_args = request.view_args or {}
+    object_type, object_id = g.get("audit_object") or (
+        ("investigation", str(view_args["investigation_id"])) if "investigation_id" in view_args else ("", "")
+    )
+    record = AuditRecord(
+        sub=actor.sub if actor else "-",
+        agency=actor.agency if actor else "-",
+        roles=",".join(sorted(actor.roles)) if actor else "",
+        action=f"{request.method} {endpoint}",
+        object_type=object_type,
+        object_id=object_id,
+        outcome=_outcome(response.status_code),
+        status=response.status_code,
+        request_id=g.get("request_id", ""),
+        source=request.remote_addr or "",
+        detail=g.get("auth_failure", "") or (request.query_string.decode(errors="replace")[:300]),
+    )
+    try:
+        current_app.extensions["pathways"].audit.record(record)
+    except Exception:  # noqa: BLE001 - the response already happened; the failure must be visible in logs
+        stdlog.exception("could not write the audit record for request %s", record.request_id)

@@ -1,0 +1,131 @@
+"""Investigation routes: open, list, read, log actions, add subjects, share, change status, correct."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from flask import current_app, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from api import schemas
+from api.requests import audit_object, context, etag, if_match, written
+
+blp = Blueprint("investigations", __name__, url_prefix="/api/v1/investigations",
+                description="Investigations: the cases agencies open, log and share.")
+
+
+def services() -> Any:
+    return current_app.extensions["pathways"]
+
+
+@blp.route("")
+class InvestigationCollection(MethodView):
+    @blp.arguments(schemas.ListInvestigationsQuery, location="query", as_kwargs=True)
+    @blp.response(200, schemas.InvestigationPageSchema)
+    def get(self, limit: int, cursor: str | None, min_position: int | None, **filters: Any) -> dict[str, Any]:
+        """List the investigations your agency owns or was shared, newest first."""
+        page = services().case_listing.list(
+            context(), status=filters.get("status"), threat_domain=filters.get("threat_domain"),
+            agency=filters.get("agency"), before=int(cursor) if cursor else None, limit=limit,
+            min_position=min_position,
+        )
+        next_before = page["next_before"]
+        return {"items": page["items"], "next_cursor": str(next_before) if next_before is not None else None}
+
+    @blp.arguments(schemas.OpenInvestigationSchema)
+    @blp.response(201, schemas.InvestigationSchema)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Open an investigation owned by your agency, with you as case agent."""
+        outcome = services().investigations.open(context(), **body)
+        inv_id = outcome.result["id"]
+        audit_object("investigation", inv_id)
+        return written(outcome, location=url_for("investigations.InvestigationItem", investigation_id=inv_id))
+
+
+@blp.route("/<uuid:investigation_id>")
+class InvestigationItem(MethodView):
+    @blp.response(200, schemas.InvestigationSchema)
+    def get(self, investigation_id: UUID) -> Any:
+        """Read one investigation; its version is the ETag."""
+        view = services().investigations.get(context(), investigation_id)
+        return view, {"ETag": etag(view["version"])}
+
+
+@blp.route("/<uuid:investigation_id>/actions")
+class Actions(MethodView):
+    @blp.arguments(schemas.LogActionSchema)
+    @blp.response(201, schemas.EntrySchema)
+    def post(self, body: dict[str, Any], investigation_id: UUID) -> Any:
+        """Log an investigative or enforcement action."""
+        return written(services().investigations.log_action(
+            context(), investigation_id, expected_version=if_match(), **body))
+
+
+@blp.route("/<uuid:investigation_id>/subjects")
+class Subjects(MethodView):
+    @blp.arguments(schemas.AddSubjectSchema)
+    @blp.response(201, schemas.SubjectSchema)
+    def post(self, body: dict[str, Any], investigation_id: UUID) -> Any:
+        """Add a subject (person, organisation, business) with their role in the network."""
+        return written(services().investigations.add_subject(
+            context(), investigation_id, details=body, expected_version=if_match()))
+
+
+@blp.route("/<uuid:investigation_id>/shares")
+class Shares(MethodView):
+    @blp.arguments(schemas.ShareSchema)
+    @blp.response(200, schemas.InvestigationSchema)
+    def post(self, body: dict[str, Any], investigation_id: UUID) -> Any:
+        """Share the investigation with another agency, to read or to contribute."""
+        return written(services().investigations.share(
+            context(), investigation_id, agency=body["agency"], access_level=body["access"],
+            expected_version=if_match()))
+
+
+@blp.route("/<uuid:investigation_id>/shares/<string:agency>")
+class Share(MethodView):
+    @blp.response(200, schemas.InvestigationSchema)
+    def delete(self, investigation_id: UUID, agency: str) -> Any:
+        """Stop sharing the investigation with an agency."""
+        return written(services().investigations.revoke_share(
+            context(), investigation_id, agency=agency, expected_version=if_match()))
+
+
+@blp.route("/<uuid:investigation_id>/status")
+class Status(MethodView):
+    @blp.arguments(schemas.ChangeStatusSchema)
+    @blp.response(200, schemas.InvestigationSchema)
+    def post(self, body: dict[str, Any], investigation_id: UUID) -> Any:
+        """Change the investigation's status, with a reason; needs If-Match."""
+        return written(services().investigations.change_status(
+            context(), investigation_id, expected_version=if_match(), **body))
+
+
+@blp.route("/<uuid:investigation_id>/corrections")
+class Corrections(MethodView):
+    @blp.arguments(schemas.CorrectionSchema)
+    @blp.response(201, schemas.CorrectionResultSchema)
+    def post(self, body: dict[str, Any], investigation_id: UUID) -> Any:
+        """Correct an earlier entry by a new event that names it; needs If-Match."""
+        return written(services().investigations.correct(
+            context(), investigation_id, expected_version=if_match(), **body))
+
+
+@blp.route("/<uuid:investigation_id>/timeline")
+class Timeline(MethodView):
+    @blp.arguments(schemas.TimelineQuery, location="query", as_kwargs=True)
+    @blp.response(200, schemas.TimelineSchema)
+    def get(self, investigation_id: UUID, limit: int, cursor: str | None) -> Any:
+        """Every event of the investigation in order: what, when it happened, when recorded, who."""
+        page = services().history.timeline(context(), investigation_id, after=int(cursor or 0), limit=limit)
+        return page, {"ETag": etag(page["version"])}
+
+
+@blp.route("/<uuid:investigation_id>/integrity")
+class Integrity(MethodView):
+    @blp.response(200, schemas.IntegritySchema)
+    def get(self, investigation_id: UUID) -> Any:
+        """Check the investigation's hash chain; names the first broken link if any."""
+        return services().history.verify(context(), investigation_id)

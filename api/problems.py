@@ -1,0 +1,109 @@
+"""RFC 9457 problem details for every error, with the headers each status needs (DESIGN.md §6)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, g, json, request
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+from api.schemas import ProblemSchema
+from coordination import errors
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://pathways.invalid/problems/"
+
+# One HTTP status per coordination error, decided here and nowhere else.
+STATUS_OF: dict[type[errors.CoordinationError], int] = {
+    errors.NotFound: 404,
+    errors.Forbidden: 403,
+    errors.Invalid: 422,
+    errors.Conflict: 409,
+    errors.PreconditionFailed: 412,
+    errors.PreconditionRequired: 428,
+    errors.IdempotencyKeyReused: 422,
+    errors.StoreUnavailable: 503,
+    errors.NotYetVisible: 503,
+}
+
+_TITLES = {
+    400: "Bad request", 401: "Authentication required", 403: "Forbidden", 404: "Not found",
+    405: "Method not allowed", 409: "Conflict", 412: "Precondition failed", 413: "Request body too large",
+    415: "Unsupported media type", 422: "Invalid request", 428: "Precondition required",
+    500: "Internal error", 503: "Service unavailable",
+}
+
+
+def problem(
+    status: int, detail: str, *, errors_by_field: dict[str, list[str]] | None = None,
+    headers: dict[str, str] | None = None, kind: str | None = None,
+) -> Response:
+    """A problem+json response; `errors_by_field` maps each field at fault to its messages."""
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + (kind or str(status)),
+        "title": _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "instance": request.path,
+        "request_id": getattr(g, "request_id", ""),
+    }
+    if errors_by_field:
+        body["errors"] = errors_by_field
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    if status == 503:
+        response.headers.setdefault("Retry-After", "2")
+    return response
+
+
+_LOCATIONS = frozenset({"json", "query", "querystring", "headers", "form", "path", "view_args", "files"})
+
+
+def flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Nested marshmallow/webargs messages as {"identifiers.0.value": [...]}; the request location is dropped."""
+    if isinstance(messages, dict):
+        flat: dict[str, list[str]] = {}
+        for key, value in messages.items():
+            if not prefix and key in _LOCATIONS:
+                name = ""
+            elif key == "_schema":
+                name = prefix
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
+            flat.update(flatten(value, name))
+        return flat
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return {prefix or "body": list(messages)}
+    if isinstance(messages, list):
+        return {k: v for i, item in enumerate(messages) for k, v in flatten(item, f"{prefix}.{i}").items()}
+    return {prefix or "body": [str(messages)]}
+
+
+class PathwaysApi(Api):
+    """flask-smorest's Api, answering problem details and keeping exception headers (Allow, WWW-Authenticate)."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
+        code = error.code or 500
+        data = getattr(error, "data", None) or {}
+        headers = dict(error.get_headers()) if code != 500 else {}
+        headers.pop("Content-Type", None)
+        headers.update(data.get("headers") or {})
+        messages = data.get("errors") or data.get("messages")
+        if code == 400 and messages:
+            return problem(400, "the request body is not valid JSON", headers=headers)
+        if messages:
+            fields = flatten(messages)
+            return problem(code, "some fields are missing or invalid", errors_by_field=fields, headers=headers)
+        detail = data.get("message") or (error.description if code != 500 else "an unexpected error occurred")
+        return problem(code, str(detail), headers=headers)
+
+
+def coordination_error(error: errors.CoordinationError) -> Response:
+    """Map a use case's error to its one status."""
+    status = STATUS_OF.get(type(error), 500)
+    fields = {error.field: [error.message]} if error.field and status in (422, 428) else None
+    return problem(status, error.message, errors_by_field=fields, kind=type(error).__name__)

@@ -1,0 +1,73 @@
+"""Per-request plumbing for views: the caller's context, If-Match, Idempotency-Key, write responses."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any
+
+from flask import g, request
+from flask_smorest import abort
+
+from coordination.commands import Outcome
+from coordination.context import Idempotency, RequestContext
+
+POSITION_HEADER = "Pathways-Log-Position"
+_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
+_ETAG = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
+
+
+def context() -> RequestContext:
+    """The authenticated caller and this request, as a use case needs them."""
+    return RequestContext(actor=g.actor, request_id=g.request_id, idempotency=_idempotency())
+
+
+def _idempotency() -> Idempotency | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None or request.method != "POST":
+        return None
+    if not _KEY.match(key):
+        abort(422, errors={"Idempotency-Key": ["must be 1-200 visible ASCII characters"]})
+    body = request.get_json(silent=True)
+    if body is None:
+        canonical = request.get_data(as_text=True)
+    else:
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    digest = hashlib.sha256(f"{request.method} {request.path}\n{canonical}".encode()).hexdigest()
+    return Idempotency(key=key, request_digest=digest)
+
+
+def if_match() -> int | None:
+    """The version named by If-Match; one that cannot be a version of ours never matches (412)."""
+    raw = request.headers.get("If-Match")
+    if raw is None or raw.strip() == "*":
+        return None
+    found = _ETAG.match(raw.strip())
+    if not found:
+        abort(412, message="If-Match must be the ETag of the version you read")
+    return int(found.group(1))
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def written(outcome: Outcome, *, location: str | None = None) -> tuple[dict[str, Any], dict[str, str]]:
+    """A write's body and headers: its new version as ETag and the log position it reached."""
+    headers: dict[str, str] = {}
+    version = outcome.result.get("version")
+    if version is not None:
+        headers["ETag"] = etag(int(version))
+    if outcome.position is not None:
+        headers[POSITION_HEADER] = str(outcome.position)
+    if location:
+        headers["Location"] = location
+    if outcome.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return outcome.result, headers
+
+
+def audit_object(object_type: str, object_id: Any) -> None:
+    """Name the object a request touched, for its audit record, when the URL does not."""
+    g.audit_object = (object_type, str(object_id))

@@ -1,0 +1,135 @@
+"""The audit trail: one hash-chained, append-only record per touch of case data (DESIGN.md §7, CJIS 5.4)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from coordination import access
+from coordination.context import RequestContext
+
+GENESIS = "0" * 64
+MAX_PAGE = 500
+TABLE = "audit_records"
+DDL = (
+    f"CREATE TABLE IF NOT EXISTS {TABLE} (seq BIGINT PRIMARY KEY, recorded_at TEXT NOT NULL, "
+    "sub TEXT NOT NULL, agency TEXT NOT NULL, roles TEXT NOT NULL, action TEXT NOT NULL, "
+    "object_type TEXT NOT NULL, object_id TEXT NOT NULL, outcome TEXT NOT NULL, status INTEGER NOT NULL, "
+    "request_id TEXT NOT NULL, source TEXT NOT NULL, detail TEXT NOT NULL, prev_hash TEXT NOT NULL, "
+    "hash TEXT NOT NULL)",
+    f"CREATE INDEX IF NOT EXISTS {TABLE}_sub ON {TABLE} (sub, seq)",
+    f"CREATE INDEX IF NOT EXISTS {TABLE}_agency ON {TABLE} (agency, seq)",
+    f"CREATE INDEX IF NOT EXISTS {TABLE}_object ON {TABLE} (object_id, seq)",
+)
+_FIELDS = ("recorded_at", "sub", "agency", "roles", "action", "object_type", "object_id",
+           "outcome", "status", "request_id", "source", "detail")
+FILTERS = ("sub", "agency", "object_id", "outcome", "action")
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """Who did what to which object, from where, with which outcome."""
+
+    sub: str
+    agency: str
+    action: str
+    outcome: str  # allowed | denied | rejected | failed
+    status: int
+    request_id: str
+    source: str
+    roles: str = ""
+    object_type: str = ""
+    object_id: str = ""
+    detail: str = ""
+    recorded_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+
+
+class Database(Protocol):
+    dialect: str
+
+    def transaction(self, *, write: bool = False) -> Any: ...
+
+
+def _hash(prev: str, row: dict[str, Any]) -> str:
+    content = json.dumps({k: row[k] for k in _FIELDS}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(f"{prev}|{content}".encode()).hexdigest()
+
+
+class AuditTrail:
+    """Appends records to a chain that the verifier can check; reading it is itself audited by the api."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def create_tables(self) -> None:
+        with self.db.transaction(write=True) as cur:
+            for statement in DDL:
+                cur.execute(statement)
+
+    def record(self, record: AuditRecord) -> int:
+        """Append one record, chained to the last; writers queue on a lock so the chain never forks."""
+        row = asdict(record)
+        with self.db.transaction(write=True) as cur:
+            cur.serialise(TABLE)
+            last = cur.execute(f"SELECT seq, hash FROM {TABLE} ORDER BY seq DESC LIMIT 1").fetchone()
+            seq, prev = (int(last["seq"]) + 1, last["hash"]) if last else (1, GENESIS)
+            row.update(seq=seq, prev_hash=prev, hash=_hash(prev, row))
+            columns = list(row)
+            cur.execute(
+                f"INSERT INTO {TABLE} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                [row[c] for c in columns],
+            )
+        return seq
+
+    def search(
+        self, ctx: RequestContext, *, filters: dict[str, str | None], since: datetime | None = None,
+        until: datetime | None = None, before: int | None = None, limit: int = 100,
+    ) -> dict[str, Any]:
+        """Audit records, newest first, filtered; for auditors only."""
+        access.require_role(ctx.actor, access.AUDIT_READERS, "reading the audit trail")
+        where, params = ["1 = 1"], []
+        for name in FILTERS:
+            if filters.get(name) is not None:
+                where.append(f"{name} = ?")
+                params.append(filters[name])
+        for clause, value in (("recorded_at >= ?", since), ("recorded_at < ?", until)):
+            if value is not None:
+                where.append(clause)
+                params.append(value.astimezone(UTC).isoformat())
+        if before is not None:
+            where.append("seq < ?")
+            params.append(before)
+        limit = max(1, min(limit, MAX_PAGE))
+        with self.db.transaction() as cur:
+            rows = cur.execute(
+                f"SELECT * FROM {TABLE} WHERE {' AND '.join(where)} ORDER BY seq DESC LIMIT ?", [*params, limit + 1]
+            ).fetchall()
+        return {"items": rows[:limit], "next_before": rows[limit - 1]["seq"] if len(rows) > limit else None}
+
+    def verify_reachable(self) -> None:
+        with self.db.transaction() as cur:
+            cur.execute(f"SELECT 1 FROM {TABLE} LIMIT 1")
+
+    def verify(self) -> dict[str, Any]:
+        """Walk the whole chain; name the first record whose link or content does not hold."""
+        prev, expected, count = GENESIS, 1, 0
+        with self.db.transaction() as cur:
+            for row in cur.execute(f"SELECT * FROM {TABLE} ORDER BY seq").fetchall():
+                problem = _problem(row, prev, expected)
+                if problem:
+                    return {"intact": False, "records": count, "first_broken": {"seq": row["seq"], "problem": problem}}
+                prev, expected, count = row["hash"], int(row["seq"]) + 1, count + 1
+        return {"intact": True, "records": count, "head": prev, "first_broken": None}
+
+
+def _problem(row: dict[str, Any], prev: str, expected: int) -> str | None:
+    if int(row["seq"]) != expected:
+        return f"record {expected} is missing"
+    if row["prev_hash"] != prev:
+        return "does not link to the record before it"
+    if row["hash"] != _hash(prev, row):
+        return "its content does not match its hash"
+    return None

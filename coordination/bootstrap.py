@@ -1,0 +1,125 @@
+"""The composition root: builds the ledger, the stores, the use cases and the projections from Settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from eventsourcing.persistence import InterfaceError, OperationalError
+
+from coordination.audit import AuditTrail
+from coordination.case_listing import CaseListing
+from coordination.commands import CommandRunner
+from coordination.config import Settings
+from coordination.history import History
+from coordination.investigations import Investigations
+from coordination.ledger import Ledger, ledger_env
+from projections.case_list import CaseList, CaseListQuery
+from projections.runner import ProjectionRunner
+from projections.sql import DatabaseUnavailable, PostgresDatabase, SQLiteDatabase
+
+PROJECTIONS = (CaseList,)
+
+
+@dataclass
+class Services:
+    """Everything the api, the worker and the CLI use, wired to one configuration."""
+
+    settings: Settings
+    ledger: Ledger
+    views_db: Any
+    audit_db: Any
+    projections: ProjectionRunner
+    investigations: Investigations
+    history: History
+    case_listing: CaseListing
+    audit: AuditTrail
+
+    def readiness(self) -> dict[str, Any]:
+        """Whether each store answers, and how far the projections trail the ledger."""
+        checks: dict[str, Any] = {}
+        try:
+            head = self.ledger.max_position()
+            checks["ledger"] = {"ok": True, "position": head}
+        except (OperationalError, InterfaceError) as error:
+            return {"ready": False, "checks": {"ledger": {"ok": False, "error": str(error)[:200]}}}
+        try:
+            lag = {name: head - self.projections.position(name) for name in self.projections.projections}
+            checks["projections"] = {"ok": True, "lag": lag}
+            self.audit.verify_reachable()
+            checks["audit"] = {"ok": True}
+        except DatabaseUnavailable as error:
+            return {"ready": False, "checks": {**checks, "read_store": {"ok": False, "error": str(error)[:200]}}}
+        return {"ready": True, "checks": checks}
+
+    def close(self) -> None:
+        self.ledger.close()
+        for db in {id(self.views_db): self.views_db, id(self.audit_db): self.audit_db}.values():
+            db.close()
+
+
+def _databases(settings: Settings) -> tuple[Any, Any]:
+    if settings.store == "sqlite":
+        views = SQLiteDatabase(settings.data_dir / "views.db", synchronous="NORMAL")
+        return views, SQLiteDatabase(settings.data_dir / "audit.db", synchronous="FULL")
+    pg = settings.postgres
+    assert pg is not None
+    shared = PostgresDatabase(
+        conninfo={"dbname": pg.dbname, "host": pg.host, "port": pg.port, "user": pg.user,
+                  "password": pg.password, "connect_timeout": max(1, int(pg.connect_timeout))},
+        schema=pg.schema,
+        max_size=pg.pool_size + pg.max_overflow,
+        timeout=pg.connect_timeout,
+    )
+    return shared, shared
+
+
+def build(settings: Settings, *, create_tables: bool = False) -> Services:
+    """Wire the services; tables are created only by `migrate` (workers run with CREATE_TABLE=n)."""
+    if settings.store == "sqlite":
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    ledger = Ledger(env=ledger_env(settings, create_tables=create_tables))
+    views_db, audit_db = _databases(settings)
+    runner = ProjectionRunner(
+        recorder=ledger.recorder, mapper=ledger.mapper, db=views_db, projections=[p() for p in PROJECTIONS]
+    )
+    commands = CommandRunner(ledger)
+    return Services(
+        settings=settings,
+        ledger=ledger,
+        views_db=views_db,
+        audit_db=audit_db,
+        projections=runner,
+        investigations=Investigations(commands),
+        history=History(ledger),
+        case_listing=CaseListing(
+            CaseListQuery(views_db, runner), read_wait_max=settings.read_wait_max, unavailable=(DatabaseUnavailable,)
+        ),
+        audit=AuditTrail(audit_db),
+    )
+
+
+def migrate(settings: Settings) -> None:
+    """Create every table once, in a deploy step: the schema, the ledger, the read models, the audit trail."""
+    if settings.store == "postgres":
+        _create_schema(settings)
+    services = build(settings, create_tables=True)
+    try:
+        services.projections.create_tables()
+        services.audit.create_tables()
+    finally:
+        services.close()
+
+
+def _create_schema(settings: Settings) -> None:
+    pg = settings.postgres
+    assert pg is not None
+    db = PostgresDatabase(
+        conninfo={"dbname": pg.dbname, "host": pg.host, "port": pg.port, "user": pg.user, "password": pg.password},
+        schema="public", max_size=1, timeout=pg.connect_timeout,
+    )
+    try:
+        with db.transaction(write=True) as cur:
+            cur.execute(f'CREATE SCHEMA IF NOT EXISTS "{pg.schema}"')
+    finally:
+        db.close()

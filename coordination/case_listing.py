@@ -1,0 +1,46 @@
+"""Use case: list the investigations a caller may see, from the case list read model."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from coordination import access
+from coordination.context import RequestContext
+from coordination.errors import NotYetVisible, StoreUnavailable
+
+MAX_PAGE = 100
+
+
+class CaseListReader(Protocol):
+    def wait_for(self, position: int, timeout: float) -> bool: ...
+
+    def visible_to(
+        self, agency: str, *, status: str | None, threat_domain: str | None, owner: str | None,
+        before: int | None, limit: int,
+    ) -> tuple[list[dict[str, Any]], int | None]: ...
+
+
+class CaseListing:
+    """Lists cases, never one the caller's agency may not see; can wait to show the caller's own writes."""
+
+    def __init__(self, reader: CaseListReader, *, read_wait_max: float, unavailable: tuple[type[Exception], ...]):
+        self.reader = reader
+        self.read_wait_max = read_wait_max
+        self.unavailable = unavailable
+
+    def list(
+        self, ctx: RequestContext, *, status: str | None = None, threat_domain: str | None = None,
+        agency: str | None = None, before: int | None = None, limit: int = 50, min_position: int | None = None,
+    ) -> dict[str, Any]:
+        """A page of visible cases, newest first; `min_position` waits (bounded) for the caller's own write."""
+        access.require_role(ctx.actor, access.CASE_READERS, "listing investigations")
+        try:
+            if min_position and not self.reader.wait_for(min_position, self.read_wait_max):
+                raise NotYetVisible(f"the case list has not yet reached position {min_position}; retry shortly")
+            items, next_before = self.reader.visible_to(
+                ctx.actor.agency, status=status, threat_domain=threat_domain, owner=agency,
+                before=before, limit=max(1, min(limit, MAX_PAGE)),
+            )
+        except self.unavailable as error:
+            raise StoreUnavailable("the read store is unreachable; retry shortly") from error
+        return {"items": items, "next_before": next_before}

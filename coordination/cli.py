@@ -1,0 +1,195 @@
+"""The `pathways` command: serve, worker, migrate, token, projections rebuild, verify."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from uuid import UUID
+
+import click
+from rich.console import Console
+from rich.progress import Progress
+
+from coordination import bootstrap
+from coordination.config import ConfigError, Settings
+from coordination.history import verify_chain
+from coordination.tokens import mint_dev_token
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+console = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ConfigError as error:
+        raise click.UsageError(f"configuration: {error}") from None
+
+
+@click.group()
+def main() -> None:
+    """Pathways: event-sourced coordination of multi-agency investigations."""
+
+
+@main.command()
+def migrate() -> None:
+    """Create the schema and every table once (deploy step); workers then run with CREATE_TABLE=n."""
+    settings = _settings()
+    bootstrap.migrate(settings)
+    console.print(f"[green]migrated[/] the {settings.store} store")
+
+
+@main.command()
+@click.option("--poll-interval", default=0.1, show_default=True, help="Seconds between polls when idle.")
+def worker(poll_interval: float) -> None:
+    """Follow the ledger and keep every projection up to date (run one per deployment)."""
+    services = bootstrap.build(_settings())
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    console.print(f"projection worker following the ledger ({', '.join(services.projections.projections)})")
+    try:
+        services.projections.run_forever(stop, poll_interval=poll_interval)
+    finally:
+        services.close()
+
+
+@main.command()
+@click.option("--bind", default="127.0.0.1:8000", show_default=True, help="Address gunicorn listens on.")
+@click.option("--workers", default=2, show_default=True, help="gunicorn sync workers.")
+def serve(bind: str, workers: int) -> None:
+    """Migrate, then run gunicorn and the projection worker together (the embedded default)."""
+    settings = _settings()
+    bootstrap.migrate(settings)
+    env = _child_env(settings, bind, workers)
+    worker_proc = subprocess.Popen([sys.executable, "-m", "coordination.cli", "worker"], env=env)
+    gunicorn = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", str(REPO_ROOT / "gunicorn.conf.py"), "wsgi:app"],
+        env=env, cwd=REPO_ROOT,
+    )
+    _print_welcome(settings, bind)
+    _supervise([gunicorn, worker_proc])
+
+
+def _child_env(settings: Settings, bind: str, workers: int) -> dict[str, str]:
+    metrics_dir = settings.data_dir / "metrics"
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(parents=True)
+    return {**os.environ, "CREATE_TABLE": "n", "PATHWAYS_BIND": bind, "PATHWAYS_WORKERS": str(workers),
+            "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+
+
+def _print_welcome(settings: Settings, bind: str) -> None:
+    console.print(f"[green]Pathways[/] on http://{bind} ({settings.store} store, data in {settings.data_dir})")
+    console.print(f"API docs: http://{bind}/docs   OpenAPI: http://{bind}/openapi.json")
+    if settings.auth.dev_secret:
+        console.print("Mint a dev token (same environment):  "
+                      "pathways token --sub alice --name 'Alice Agent' --agency HSI --roles agent,supervisor")
+
+
+def _supervise(procs: list[subprocess.Popen[bytes]]) -> None:
+    def stop(*_: object) -> None:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        while all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+    finally:
+        stop()
+        for proc in procs:
+            proc.wait(timeout=30)
+    sys.exit(max(abs(p.returncode or 0) for p in procs) and 1)
+
+
+@main.command()
+@click.option("--sub", required=True, help="Subject: the user's stable id.")
+@click.option("--name", default="", help="Display name.")
+@click.option("--agency", required=True, help="Agency code, e.g. HSI, DEA, TCIU-EC.")
+@click.option("--roles", required=True, help="Comma-separated: agent,supervisor,analyst,coordinator,"
+              "steering,prosecutor,auditor,admin.")
+@click.option("--ttl", default=8 * 3600, show_default=True, help="Lifetime in seconds.")
+def token(sub: str, name: str, agency: str, roles: str, ttl: int) -> None:
+    """Mint a dev token (needs PATHWAYS_AUTH_DEV_SECRET; for local use and tests only)."""
+    try:
+        settings = Settings.from_env()
+        click.echo(mint_dev_token(settings.auth, sub=sub, name=name, agency=agency,
+                                  roles=[r.strip() for r in roles.split(",") if r.strip()], ttl_seconds=ttl))
+    except ConfigError as error:
+        raise click.UsageError(str(error)) from None
+
+
+@main.group()
+def projections() -> None:
+    """Manage read models."""
+
+
+@projections.command("rebuild")
+@click.argument("name", required=False)
+def rebuild(name: str | None) -> None:
+    """Empty a projection (all of them without NAME) and fold the whole ledger again."""
+    services = bootstrap.build(_settings())
+    try:
+        names = [name] if name else list(services.projections.projections)
+        unknown = [n for n in names if n not in services.projections.projections]
+        if unknown:
+            raise click.BadParameter(f"unknown projection {unknown[0]!r}", param_hint="NAME")
+        with Progress(console=console) as progress:
+            for projection in names:
+                task = progress.add_task(f"rebuilding {projection}", total=None)
+                folded = services.projections.rebuild(projection)
+                progress.update(task, total=1, completed=1, description=f"{projection}: {folded} events")
+    finally:
+        services.close()
+
+
+@main.command()
+@click.argument("investigation_id", type=click.UUID)
+def verify(investigation_id: UUID) -> None:
+    """Check an investigation's hash chain; exits 1 and names the first broken link if it is broken."""
+    services = bootstrap.build(_settings())
+    try:
+        report = verify_chain(services.ledger, investigation_id)
+    finally:
+        services.close()
+    click.echo(json.dumps(report, default=str, indent=2))
+    sys.exit(0 if report["intact"] else 1)
+
+
+@main.group()
+def audit() -> None:
+    """The audit trail."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Walk the audit trail's hash chain; exits 1 and names the first broken record if it is broken."""
+    services = bootstrap.build(_settings())
+    try:
+        report = services.audit.verify()
+    finally:
+        services.close()
+    click.echo(json.dumps(report, indent=2))
+    sys.exit(0 if report["intact"] else 1)
+
+
+@main.command("cipher-key")
+def cipher_key() -> None:
+    """Print a new random AES-256 key for PATHWAYS_CIPHER_KEY."""
+    click.echo(base64.b64encode(secrets.token_bytes(32)).decode())
+
+
+if __name__ == "__main__":
+    main()

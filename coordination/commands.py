@@ -1,0 +1,167 @@
+"""Runs a command: load, decide, save atomically with its idempotency record, retry lost races."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
+
+from coordination.context import RequestContext
+from coordination.errors import (
+    Conflict,
+    IdempotencyKeyReused,
+    Invalid,
+    NotFound,
+    PreconditionFailed,
+    StoreUnavailable,
+)
+from coordination.ledger import Ledger
+from domain.errors import DomainError, StateConflict
+from domain.idempotency import IdempotencyRecord
+from domain.keys import idempotency_id
+
+A = TypeVar("A", bound=Aggregate)
+MAX_ATTEMPTS = 12
+
+
+@dataclass
+class Outcome:
+    """What a command produced: plain data for the response and the log position it reached."""
+
+    result: dict[str, Any]
+    position: int | None
+    replayed: bool = False
+
+
+@dataclass
+class Session:
+    """The aggregates one attempt of a command loaded and changed; saved together or not at all."""
+
+    ledger: Ledger
+    changed: list[Aggregate] = field(default_factory=list)
+
+    def get(self, cls: type[A], aggregate_id: UUID, *, what: str = "investigation") -> A:
+        found = self.find(cls, aggregate_id)
+        if found is None:
+            raise NotFound(f"no such {what}")
+        return found
+
+    def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        try:
+            aggregate = self.ledger.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        return aggregate if isinstance(aggregate, cls) else None
+
+    def add(self, *aggregates: Aggregate) -> None:
+        self.changed.extend(a for a in aggregates if a not in self.changed)
+
+
+def check_version(aggregate: Aggregate, expected: int | None) -> None:
+    """Refuse the write when If-Match named a version other than the current one."""
+    if expected is not None and aggregate.version != expected:
+        raise PreconditionFailed(f"the version is now {aggregate.version}, not {expected}; reload and retry")
+
+
+class CommandRunner:
+    """Gives every command the same guarantees: atomic, idempotent, and retried on a lost race when safe."""
+
+    def __init__(self, ledger: Ledger):
+        self.ledger = ledger
+
+    def run(
+        self,
+        ctx: RequestContext,
+        decide: Callable[[Session], dict[str, Any]],
+        *,
+        retry_on_conflict: bool,
+        guarded: bool = False,
+    ) -> Outcome:
+        """Run `decide` until its changes save; `guarded` means the caller sent If-Match."""
+        with translated_store_errors():
+            replay = self._replay(ctx)
+            if replay is not None:
+                return replay
+            for attempt in range(MAX_ATTEMPTS):
+                session = Session(self.ledger)
+                with translated_domain_errors():
+                    result = decide(session)
+                try:
+                    return Outcome(result, self._save(ctx, session, result))
+                except IntegrityError:
+                    replay = self._replay(ctx)
+                    if replay is not None:
+                        return replay
+                    if guarded:
+                        raise PreconditionFailed("another write landed first; reload and retry") from None
+                    if not retry_on_conflict:
+                        raise Conflict("another write landed first; reload and retry") from None
+                    _back_off(attempt)
+        raise Conflict("too many concurrent writes to this object; retry shortly")
+
+    def _save(self, ctx: RequestContext, session: Session, result: dict[str, Any]) -> int | None:
+        pending: list[Aggregate] = list(session.changed)
+        if ctx.idempotency is not None:
+            pending.append(
+                IdempotencyRecord.record(
+                    agency=ctx.actor.agency,
+                    key=ctx.idempotency.key,
+                    request_digest=ctx.idempotency.request_digest,
+                    result=result,
+                )
+            )
+        recordings = self.ledger.save(*pending)
+        return max((r.notification.id for r in recordings), default=None)
+
+    def _replay(self, ctx: RequestContext) -> Outcome | None:
+        if ctx.idempotency is None:
+            return None
+        record = Session(self.ledger).find(
+            IdempotencyRecord, idempotency_id(ctx.actor.agency, ctx.idempotency.key)
+        )
+        if record is None:
+            return None
+        if record.request_digest != ctx.idempotency.request_digest:
+            raise IdempotencyKeyReused(
+                "this Idempotency-Key was used for a different request", field="Idempotency-Key"
+            )
+        # The first response's position is not kept; the present end of the log is at or after it.
+        return Outcome(record.result, self.ledger.max_position(), replayed=True)
+
+
+def _back_off(attempt: int) -> None:
+    # Jitter spreads racing writers apart so that the next attempt of each is likely to win.
+    time.sleep(random.uniform(0, 0.002 * (2 ** min(attempt, 6))))
+
+
+class translated_domain_errors:
+    """Context manager: domain rule breaks become Invalid or Conflict."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
+        if isinstance(exc, StateConflict):
+            raise Conflict(exc.message, exc.field) from None
+        if isinstance(exc, DomainError):
+            raise Invalid(exc.message, exc.field) from None
+        return False
+
+
+class translated_store_errors:
+    """Context manager: an unreachable store becomes StoreUnavailable (503), not a stack trace."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
+        if isinstance(exc, (OperationalError, InterfaceError)):
+            raise StoreUnavailable("the event store is unreachable; retry shortly") from exc
+        return False

@@ -1,0 +1,181 @@
+"""Settings from the environment; missing or contradictory ones stop start-up, naming the setting."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+STORES = ("sqlite", "postgres")
+_SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_TRUE = {"y", "yes", "t", "true", "on", "1"}
+
+
+class ConfigError(Exception):
+    """A setting is missing, malformed or contradicts another; `setting` names it."""
+
+    def __init__(self, setting: str, problem: str):
+        super().__init__(f"{setting}: {problem}")
+        self.setting = setting
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    """How bearer tokens are verified (DESIGN.md §7)."""
+
+    issuer: str | None = None
+    audience: str = "pathways"
+    dev_secret: str | None = None
+    jwks_url: str | None = None
+    public_key_file: Path | None = None
+    claim_agency: str = "agency"
+    claim_roles: str = "roles"
+    claim_name: str = "name"
+    leeway_seconds: int = 30
+
+
+@dataclass(frozen=True)
+class PostgresSettings:
+    """The eventsourcing POSTGRES_* settings that the read side and the audit trail share."""
+
+    dbname: str
+    host: str
+    port: int
+    user: str
+    password: str
+    schema: str
+    connect_timeout: float
+    pool_size: int
+    max_overflow: int
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a Pathways process needs to know about where it stores and whom it trusts."""
+
+    store: str
+    data_dir: Path
+    auth: AuthSettings
+    postgres: PostgresSettings | None = None
+    cipher_key: str | None = None
+    read_wait_max: float = 5.0
+    aggregate_cache_size: int = 1000
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        store = _store(env)
+        return cls(
+            store=store,
+            data_dir=_data_dir(env, store),
+            auth=_auth(env),
+            postgres=_postgres(env) if store == "postgres" else None,
+            cipher_key=_cipher_key(env),
+            read_wait_max=_number(env, "PATHWAYS_READ_WAIT_MAX_SECONDS", 5.0, 0.0, 60.0),
+            aggregate_cache_size=int(_number(env, "PATHWAYS_AGGREGATE_CACHE_SIZE", 1000, 0, 1_000_000)),
+        )
+
+
+def _store(env: dict[str, str]) -> str:
+    store = env.get("PATHWAYS_STORE", "").strip().lower()
+    if not store:
+        raise ConfigError("PATHWAYS_STORE", "not set; choose sqlite (embedded) or postgres (production)")
+    if store not in STORES:
+        raise ConfigError("PATHWAYS_STORE", f"{store!r} is not one of {', '.join(STORES)}")
+    module = env.get("PERSISTENCE_MODULE", "").strip()
+    if module and module != f"eventsourcing.{store}":
+        raise ConfigError("PERSISTENCE_MODULE", f"{module!r} contradicts PATHWAYS_STORE={store}; unset it")
+    return store
+
+
+def _data_dir(env: dict[str, str], store: str) -> Path:
+    raw = env.get("PATHWAYS_DATA_DIR", "").strip()
+    if not raw:
+        if store == "sqlite":
+            raise ConfigError("PATHWAYS_DATA_DIR", "not set; the SQLite store needs a directory for its files")
+        raw = "var"
+    path = Path(raw).expanduser().resolve()
+    if path.exists() and not path.is_dir():
+        raise ConfigError("PATHWAYS_DATA_DIR", f"{path} exists and is not a directory")
+    return path
+
+
+def _postgres(env: dict[str, str]) -> PostgresSettings:
+    for name in ("POSTGRES_DBNAME", "POSTGRES_HOST", "POSTGRES_USER"):
+        if not env.get(name, "").strip():
+            raise ConfigError(name, "not set; PATHWAYS_STORE=postgres needs it")
+    if env.get("POSTGRES_ENABLE_DB_FUNCTIONS", "").strip().lower() in _TRUE:
+        raise ConfigError("POSTGRES_ENABLE_DB_FUNCTIONS", "must stay off (followers skipped events with it on)")
+    schema = env.get("POSTGRES_SCHEMA", "").strip() or "public"
+    if not _SCHEMA.match(schema):
+        raise ConfigError("POSTGRES_SCHEMA", "must be a lower-case SQL identifier")
+    return PostgresSettings(
+        dbname=env["POSTGRES_DBNAME"].strip(),
+        host=env["POSTGRES_HOST"].strip(),
+        port=int(_number(env, "POSTGRES_PORT", 5432, 1, 65535)),
+        user=env["POSTGRES_USER"].strip(),
+        password=env.get("POSTGRES_PASSWORD", ""),
+        schema=schema,
+        connect_timeout=_number(env, "POSTGRES_CONNECT_TIMEOUT", 5, 1, 60),
+        pool_size=int(_number(env, "POSTGRES_POOL_SIZE", 5, 1, 100)),
+        max_overflow=int(_number(env, "POSTGRES_MAX_OVERFLOW", 10, 0, 100)),
+    )
+
+
+def _auth(env: dict[str, str]) -> AuthSettings:
+    dev_secret = env.get("PATHWAYS_AUTH_DEV_SECRET") or None
+    jwks_url = env.get("PATHWAYS_AUTH_JWKS_URL") or None
+    key_file = env.get("PATHWAYS_AUTH_PUBLIC_KEY_FILE") or None
+    if jwks_url and key_file:
+        raise ConfigError("PATHWAYS_AUTH_PUBLIC_KEY_FILE", "contradicts PATHWAYS_AUTH_JWKS_URL; set only one")
+    if not (dev_secret or jwks_url or key_file):
+        raise ConfigError(
+            "PATHWAYS_AUTH_JWKS_URL",
+            "no way to verify tokens: set PATHWAYS_AUTH_JWKS_URL or PATHWAYS_AUTH_PUBLIC_KEY_FILE "
+            "(or, for local use only, PATHWAYS_AUTH_DEV_SECRET)",
+        )
+    if dev_secret is not None and len(dev_secret) < 16:
+        raise ConfigError("PATHWAYS_AUTH_DEV_SECRET", "must be at least 16 characters")
+    if key_file and not Path(key_file).is_file():
+        raise ConfigError("PATHWAYS_AUTH_PUBLIC_KEY_FILE", f"{key_file} is not a readable file")
+    return AuthSettings(
+        issuer=env.get("PATHWAYS_AUTH_ISSUER") or None,
+        audience=env.get("PATHWAYS_AUTH_AUDIENCE") or "pathways",
+        dev_secret=dev_secret,
+        jwks_url=jwks_url,
+        public_key_file=Path(key_file) if key_file else None,
+        claim_agency=env.get("PATHWAYS_AUTH_CLAIM_AGENCY") or "agency",
+        claim_roles=env.get("PATHWAYS_AUTH_CLAIM_ROLES") or "roles",
+        claim_name=env.get("PATHWAYS_AUTH_CLAIM_NAME") or "name",
+    )
+
+
+def _cipher_key(env: dict[str, str]) -> str | None:
+    key = env.get("PATHWAYS_CIPHER_KEY") or None
+    if key is None:
+        return None
+    try:
+        raw = base64.b64decode(key, validate=True)
+    except (binascii.Error, ValueError):
+        raise ConfigError("PATHWAYS_CIPHER_KEY", "must be base64 (make one with `pathways cipher-key`)") from None
+    if len(raw) not in (16, 24, 32):
+        raise ConfigError("PATHWAYS_CIPHER_KEY", "must decode to 16, 24 or 32 bytes")
+    return key
+
+
+def _number(env: dict[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(name, f"{raw!r} is not a number") from None
+    if not low <= value <= high:
+        raise ConfigError(name, f"must be between {low:g} and {high:g}")
+    return value

@@ -1,0 +1,28 @@
+"""What a use case knows about the request it serves: who, which request, and retry safety."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain.envelope import Actor, Envelope
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """An Idempotency-Key and the digest of the request it was sent with."""
+
+    key: str
+    request_digest: str
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """The caller and the request, as the api authenticated and identified them."""
+
+    actor: Actor
+    request_id: str = ""
+    idempotency: Idempotency | None = None
+
+    @property
+    def envelope(self) -> Envelope:
+        return Envelope(actor=self.actor, request_id=self.request_id)

@@ -1,0 +1,170 @@
+"""Use cases of the investigation context: open, log, add subjects, share, change status, correct."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from coordination import access
+from coordination.commands import CommandRunner, Outcome, Session, check_version, translated_store_errors
+from coordination.context import RequestContext
+from coordination.errors import NotFound, PreconditionRequired
+from domain.case_numbers import CaseNumberSequence
+from domain.investigation import Investigation
+from domain.keys import case_sequence_id, investigation_id
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def investigation_view(inv: Investigation, agency: str) -> dict[str, Any]:
+    """The case as its readers see it; only the owner sees every agency it is shared with."""
+    shares = inv.shares if inv.owning_agency == agency else {a: s for a, s in inv.shares.items() if a == agency}
+    return {
+        "id": inv.id,
+        "case_number": inv.case_number,
+        "title": inv.title,
+        "threat_domain": inv.threat_domain,
+        "summary": inv.summary,
+        "status": inv.status,
+        "owning_agency": inv.owning_agency,
+        "case_agent": dict(inv.case_agent),
+        "shared_with": [{"agency": a, "access": s} for a, s in sorted(shares.items())],
+        "version": inv.version,
+        "opened_at": inv.opened_at,
+    }
+
+
+class Investigations:
+    """The commands and strong reads on investigations; every one checks access on the object itself."""
+
+    def __init__(self, runner: CommandRunner):
+        self.runner = runner
+        self.ledger = runner.ledger
+
+    def open(self, ctx: RequestContext, *, title: str, threat_domain: str, summary: str | None) -> Outcome:
+        """Open an investigation with the next case number of the caller's agency and year."""
+        access.require_role(ctx.actor, access.CASE_WRITERS, "opening an investigation")
+
+        def decide(session: Session) -> dict[str, Any]:
+            agency, year = ctx.actor.agency, _now().year
+            sequence = session.find(CaseNumberSequence, case_sequence_id(agency, year))
+            sequence = sequence or CaseNumberSequence.start(agency, year)
+            case_number = sequence.issue()
+            inv = Investigation.open(
+                id=investigation_id(case_number), case_number=case_number, title=title,
+                threat_domain=threat_domain, summary=summary, envelope=ctx.envelope,
+            )
+            session.add(sequence, inv)
+            return investigation_view(inv, agency)
+
+        return self.runner.run(ctx, decide, retry_on_conflict=True)
+
+    def get(self, ctx: RequestContext, investigation_id_: UUID) -> dict[str, Any]:
+        """The current state of one case, straight from the ledger."""
+        with translated_store_errors():
+            inv = Session(self.ledger).find(Investigation, investigation_id_)
+        return investigation_view(access.readable(inv, ctx.actor), ctx.actor.agency)
+
+    def log_action(
+        self, ctx: RequestContext, inv_id: UUID, *, kind: str, summary: str,
+        occurred_at: datetime | None, location: dict[str, Any] | None, expected_version: int | None,
+    ) -> Outcome:
+        """Log an investigative or enforcement action; appends are retried, never lost."""
+
+        def decide(session: Session) -> dict[str, Any]:
+            inv = access.contributable(session.find(Investigation, inv_id), ctx.actor)
+            check_version(inv, expected_version)
+            inv.log_action(kind=kind, summary=summary, occurred_at=occurred_at, location=location,
+                           now=_now(), envelope=ctx.envelope)
+            session.add(inv)
+            return {"investigation_id": inv.id, "entry_version": inv.version, "version": inv.version}
+
+        return self.runner.run(ctx, decide, retry_on_conflict=True, guarded=expected_version is not None)
+
+    def add_subject(
+        self, ctx: RequestContext, inv_id: UUID, *, details: dict[str, Any], expected_version: int | None
+    ) -> Outcome:
+        """Add a subject of the network, with its identifiers normalised for matching."""
+        subject_id = uuid4()
+
+        def decide(session: Session) -> dict[str, Any]:
+            inv = access.contributable(session.find(Investigation, inv_id), ctx.actor)
+            check_version(inv, expected_version)
+            inv.add_subject(subject_id=subject_id, details=details, now=_now(), envelope=ctx.envelope)
+            session.add(inv)
+            subject = dict(inv.subjects[str(subject_id)])
+            return {"investigation_id": inv.id, "subject_id": subject_id, "entry_version": subject.pop("version"),
+                    "version": inv.version, **subject}
+
+        return self.runner.run(ctx, decide, retry_on_conflict=True, guarded=expected_version is not None)
+
+    def share(
+        self, ctx: RequestContext, inv_id: UUID, *, agency: str, access_level: str, expected_version: int | None
+    ) -> Outcome:
+        """Share the case with another agency, to read or to contribute."""
+
+        def decide(session: Session) -> dict[str, Any]:
+            inv = access.owned(session.find(Investigation, inv_id), ctx.actor)
+            check_version(inv, expected_version)
+            inv.share(agency=agency, access=access_level, envelope=ctx.envelope)
+            session.add(inv)
+            return investigation_view(inv, ctx.actor.agency)
+
+        return self.runner.run(ctx, decide, retry_on_conflict=True, guarded=expected_version is not None)
+
+    def revoke_share(self, ctx: RequestContext, inv_id: UUID, *, agency: str, expected_version: int | None) -> Outcome:
+        """Stop sharing the case with an agency."""
+
+        def decide(session: Session) -> dict[str, Any]:
+            inv = access.owned(session.find(Investigation, inv_id), ctx.actor)
+            check_version(inv, expected_version)
+            if agency not in inv.shares:
+                raise NotFound(f"the case is not shared with {agency}")
+            inv.revoke_share(agency=agency, envelope=ctx.envelope)
+            session.add(inv)
+            return investigation_view(inv, ctx.actor.agency)
+
+        return self.runner.run(ctx, decide, retry_on_conflict=True, guarded=expected_version is not None)
+
+    def change_status(
+        self, ctx: RequestContext, inv_id: UUID, *, status: str, reason: str,
+        merged_into: UUID | None, expected_version: int | None,
+    ) -> Outcome:
+        """Move the case along its lifecycle; the caller must say which version they decided on."""
+        _require_if_match(expected_version)
+
+        def decide(session: Session) -> dict[str, Any]:
+            inv = access.owned(session.find(Investigation, inv_id), ctx.actor)
+            check_version(inv, expected_version)
+            if merged_into is not None:
+                access.owned(session.find(Investigation, merged_into), ctx.actor)
+            inv.change_status(status=status, reason=reason, merged_into=merged_into, envelope=ctx.envelope)
+            session.add(inv)
+            return investigation_view(inv, ctx.actor.agency)
+
+        return self.runner.run(ctx, decide, retry_on_conflict=False, guarded=True)
+
+    def correct(
+        self, ctx: RequestContext, inv_id: UUID, *, corrects: int, changes: dict[str, Any],
+        reason: str, expected_version: int | None,
+    ) -> Outcome:
+        """Correct an earlier entry by a new event naming it; the original stays in the history."""
+        _require_if_match(expected_version)
+
+        def decide(session: Session) -> dict[str, Any]:
+            inv = access.contributable(session.find(Investigation, inv_id), ctx.actor)
+            check_version(inv, expected_version)
+            inv.correct(corrects=corrects, changes=changes, reason=reason, now=_now(), envelope=ctx.envelope)
+            session.add(inv)
+            return {"investigation_id": inv.id, "entry_version": inv.version, "version": inv.version,
+                    "corrects": corrects}
+
+        return self.runner.run(ctx, decide, retry_on_conflict=False, guarded=True)
+
+
+def _require_if_match(expected_version: int | None) -> None:
+    if expected_version is None:
+        raise PreconditionRequired("send If-Match with the version you read", field="If-Match")

@@ -1,0 +1,53 @@
+"""The ledger: one eventsourcing application, one totally ordered log for every aggregate (DESIGN.md §3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventsourcing.application import Application
+
+from coordination.config import Settings
+from domain.investigation import Investigation
+
+
+class Ledger(Application):
+    """Every aggregate of Pathways, stored in one log; snapshots keep long cases quick to load."""
+
+    name = "Ledger"
+    snapshotting_intervals = {Investigation: 200}
+
+    def max_position(self) -> int:
+        return self.recorder.max_notification_id() or 0
+
+
+def ledger_env(settings: Settings, *, create_tables: bool) -> dict[str, str]:
+    """The eventsourcing environment for the configured store; nothing is left to the library's defaults."""
+    env: dict[str, Any] = {
+        "CREATE_TABLE": "y" if create_tables else "n",
+        "AGGREGATE_CACHE_MAXSIZE": str(settings.aggregate_cache_size),
+    }
+    if settings.store == "sqlite":
+        env["PERSISTENCE_MODULE"] = "eventsourcing.sqlite"
+        env["SQLITE_DBNAME"] = str(settings.data_dir / "ledger.db")
+        env["SQLITE_LOCK_TIMEOUT"] = "30"
+    else:
+        pg = settings.postgres
+        assert pg is not None
+        env.update(
+            PERSISTENCE_MODULE="eventsourcing.postgres",
+            POSTGRES_DBNAME=pg.dbname,
+            POSTGRES_HOST=pg.host,
+            POSTGRES_PORT=str(pg.port),
+            POSTGRES_USER=pg.user,
+            POSTGRES_PASSWORD=pg.password,
+            POSTGRES_SCHEMA=pg.schema,
+            POSTGRES_CONNECT_TIMEOUT=str(max(1, round(pg.connect_timeout))),
+            POSTGRES_POOL_SIZE=str(pg.pool_size),
+            POSTGRES_MAX_OVERFLOW=str(pg.max_overflow),
+            POSTGRES_ENABLE_DB_FUNCTIONS="n",
+        )
+    if settings.cipher_key:
+        env["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"
+        env["CIPHER_KEY"] = settings.cipher_key
+        env["COMPRESSOR_TOPIC"] = "eventsourcing.compressor:ZlibCompressor"
+    return env

@@ -1,0 +1,26 @@
+"""Dev tokens for local use and tests: HS256, signed with PATHWAYS_AUTH_DEV_SECRET only."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+import jwt
+
+from coordination.config import AuthSettings, ConfigError
+
+
+def mint_dev_token(
+    auth: AuthSettings, *, sub: str, agency: str, roles: Iterable[str], name: str = "", ttl_seconds: int = 8 * 3600
+) -> str:
+    """A token the dev secret signs; refused when no dev secret is configured."""
+    if not auth.dev_secret:
+        raise ConfigError("PATHWAYS_AUTH_DEV_SECRET", "not set; dev tokens need it (never set it in production)")
+    now = int(time.time())
+    claims = {
+        "sub": sub, "name": name or sub, auth.claim_agency: agency, auth.claim_roles: sorted(set(roles)),
+        "iat": now, "exp": now + ttl_seconds, "aud": auth.audience,
+    }
+    if auth.issuer:
+        claims["iss"] = auth.issuer
+    return jwt.encode(claims, auth.dev_secret, algorithm="HS256")

@@ -1,0 +1,1 @@
+"""Pathways' domain: aggregates, their events, value objects and rules. Pure: no I/O."""

@@ -1,0 +1,33 @@
+"""Human case numbers, unique per agency and year (HSI-2026-00042)."""
+
+from __future__ import annotations
+
+from eventsourcing.domain import Aggregate
+
+from domain.keys import case_sequence_id
+
+
+class CaseNumberSequence(Aggregate):
+    """The counter of case numbers one agency has issued in one year."""
+
+    class Started(Aggregate.Created):
+        agency: str
+        year: int
+
+        def apply(self, seq: CaseNumberSequence) -> None:
+            seq.agency, seq.year, seq.last = self.agency, self.year, 0
+
+    class Issued(Aggregate.Event):
+        number: int
+
+        def apply(self, seq: CaseNumberSequence) -> None:
+            seq.last = self.number
+
+    @classmethod
+    def start(cls, agency: str, year: int) -> CaseNumberSequence:
+        return cls._create(cls.Started, id=case_sequence_id(agency, year), agency=agency, year=year)
+
+    def issue(self) -> str:
+        """The next case number; saving it with the new case makes two racing openings collide."""
+        self.trigger_event(self.Issued, number=self.last + 1)
+        return f"{self.agency}-{self.year}-{self.last:05d}"

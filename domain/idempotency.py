@@ -1,0 +1,34 @@
+"""What a request with an Idempotency-Key produced, so that a retry gets the same answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventsourcing.domain import Aggregate
+
+from domain.keys import idempotency_id
+
+
+class IdempotencyRecord(Aggregate):
+    """One per agency and Idempotency-Key, saved atomically with the events its request produced."""
+
+    class Recorded(Aggregate.Created):
+        agency: str
+        key: str
+        request_digest: str
+        result: dict[str, Any]
+
+        def apply(self, record: IdempotencyRecord) -> None:
+            record.agency, record.key = self.agency, self.key
+            record.request_digest, record.result = self.request_digest, self.result
+
+    @classmethod
+    def record(cls, *, agency: str, key: str, request_digest: str, result: dict[str, Any]) -> IdempotencyRecord:
+        return cls._create(
+            cls.Recorded,
+            id=idempotency_id(agency, key),
+            agency=agency,
+            key=key,
+            request_digest=request_digest,
+            result=result,
+        )

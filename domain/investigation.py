@@ -1,0 +1,211 @@
+"""The Investigation aggregate: a case, its log of actions, its subjects, shares and status."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from domain import rules
+from domain.aggregate import ChainedAggregate
+from domain.corrections import CORRECTABLE, checked_changes
+from domain.envelope import Envelope
+from domain.errors import DomainError, StateConflict
+from domain.lifecycle import FROZEN, SUPERVISOR_ONLY, check_transition
+from domain.subjects import subject_details
+from domain.vocabulary import ACTION_KINDS, SHARE_ACCESS, THREAT_DOMAINS
+
+
+class Investigation(ChainedAggregate):
+    """A case owned by one agency, visible to the agencies it is shared with."""
+
+    class Opened(ChainedAggregate.Created):
+        case_number: str
+        title: str
+        threat_domain: str
+        summary: str
+        owning_agency: str
+        case_agent: dict[str, Any]
+
+        def apply(self, inv: Investigation) -> None:
+            inv.case_number = self.case_number
+            inv.title, inv.threat_domain, inv.summary = self.title, self.threat_domain, self.summary
+            inv.owning_agency, inv.case_agent = self.owning_agency, self.case_agent
+            inv.status, inv.opened_at = "opened", self.occurred_at
+            inv.shares, inv.subjects, inv.merged_into = {}, {}, None
+            inv.entries = {"1": _entry("opening", self.envelope)}
+
+    class ActionLogged(ChainedAggregate.Event):
+        kind: str
+        summary: str
+        location: dict[str, Any] | None
+
+        def apply(self, inv: Investigation) -> None:
+            inv.entries[str(self.originator_version)] = _entry("action", self.envelope)
+
+    class SubjectAdded(ChainedAggregate.Event):
+        subject_id: UUID
+        details: dict[str, Any]
+
+        def apply(self, inv: Investigation) -> None:
+            inv.subjects[str(self.subject_id)] = dict(self.details, version=self.originator_version)
+            inv.entries[str(self.originator_version)] = _entry("subject", self.envelope, self.subject_id)
+
+    class Shared(ChainedAggregate.Event):
+        agency: str
+        access: str
+
+        def apply(self, inv: Investigation) -> None:
+            inv.shares[self.agency] = self.access
+
+    class ShareRevoked(ChainedAggregate.Event):
+        agency: str
+
+        def apply(self, inv: Investigation) -> None:
+            inv.shares.pop(self.agency, None)
+
+    class StatusChanged(ChainedAggregate.Event):
+        from_status: str
+        to_status: str
+        reason: str
+        merged_into: UUID | None
+
+        def apply(self, inv: Investigation) -> None:
+            inv.status, inv.merged_into = self.to_status, self.merged_into
+
+    class EntryCorrected(ChainedAggregate.Event):
+        corrects: int
+        changes: dict[str, Any]
+        reason: str
+
+        def apply(self, inv: Investigation) -> None:
+            entry = inv.entries[str(self.corrects)]
+            if entry["kind"] == "opening":
+                for name in ("title", "summary", "threat_domain"):
+                    if name in self.changes:
+                        setattr(inv, name, self.changes[name])
+            elif entry["kind"] == "subject":
+                inv.subjects[entry["subject_id"]].update(self.changes)
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        id: UUID,  # noqa: A002
+        case_number: str,
+        title: str,
+        threat_domain: str,
+        summary: str | None,
+        envelope: Envelope,
+    ) -> Investigation:
+        """Open an investigation owned by the envelope's agency, with its actor as case agent."""
+        actor = envelope.actor
+        return cls._start(
+            cls.Opened,
+            id=id,
+            envelope=envelope,
+            case_number=case_number,
+            title=rules.text(title, "title"),
+            threat_domain=rules.one_of(threat_domain, THREAT_DOMAINS, "threat_domain"),
+            summary=rules.optional_text(summary, "summary", max_len=10_000),
+            owning_agency=actor.agency,
+            case_agent={"sub": actor.sub, "name": actor.name},
+        )
+
+    def log_action(
+        self, *, kind: str, summary: str, occurred_at: datetime | None,
+        location: dict[str, Any] | None, now: datetime, envelope: Envelope,
+    ) -> None:
+        """Record an investigative or enforcement action."""
+        self._refuse_if_frozen()
+        self._record(
+            self.ActionLogged,
+            envelope=envelope,
+            occurred_at=rules.occurred_at(occurred_at, now),
+            kind=rules.one_of(kind, ACTION_KINDS, "kind"),
+            summary=rules.text(summary, "summary", max_len=10_000),
+            location=rules.location(location),
+        )
+
+    def add_subject(self, *, subject_id: UUID, details: dict[str, Any], now: datetime, envelope: Envelope) -> None:
+        """Add a person, organisation or business of the network to the case."""
+        self._refuse_if_frozen()
+        checked = subject_details(**details, today=now.date())
+        self._record(self.SubjectAdded, envelope=envelope, subject_id=subject_id, details=checked)
+
+    def share(self, *, agency: str, access: str, envelope: Envelope) -> bool:
+        """Share the case with another agency; False when it already had exactly that access."""
+        rules.agency_code(agency)
+        rules.one_of(access, SHARE_ACCESS, "access")
+        if agency == self.owning_agency:
+            raise DomainError("the owning agency already sees its own case", "agency")
+        if self.shares.get(agency) == access:
+            return False
+        self._record(self.Shared, envelope=envelope, agency=agency, access=access)
+        return True
+
+    def revoke_share(self, *, agency: str, envelope: Envelope) -> None:
+        """Stop sharing the case with an agency."""
+        if agency not in self.shares:
+            raise DomainError(f"the case is not shared with {agency}", "agency")
+        self._record(self.ShareRevoked, envelope=envelope, agency=agency)
+
+    def change_status(
+        self, *, status: str, reason: str, merged_into: UUID | None, envelope: Envelope
+    ) -> None:
+        """Move the case along its lifecycle, with the reason on record."""
+        check_transition(self.status, status)
+        if status in SUPERVISOR_ONLY and not envelope.actor.has_any_role("supervisor"):
+            raise DomainError(f"only a supervisor can make a case {status}", "status")
+        if (status == "merged") != (merged_into is not None):
+            raise DomainError("merged_into goes with status merged, and only with it", "merged_into")
+        if merged_into == self.id:
+            raise DomainError("a case cannot be merged into itself", "merged_into")
+        self._record(
+            self.StatusChanged,
+            envelope=envelope,
+            from_status=self.status,
+            to_status=status,
+            reason=rules.text(reason, "reason", max_len=2000),
+            merged_into=merged_into,
+        )
+
+    def correct(
+        self, *, corrects: int, changes: dict[str, Any], reason: str, now: datetime, envelope: Envelope
+    ) -> None:
+        """Correct an earlier entry by a new event that names it; the original stays on record."""
+        self._refuse_if_frozen()
+        entry = self.entries.get(str(corrects))
+        if entry is None or entry["kind"] not in CORRECTABLE:
+            raise DomainError("names no opening, action or subject of this case", "corrects")
+        actor = envelope.actor
+        is_author = entry["author"] == actor.sub
+        is_owners_supervisor = actor.agency == self.owning_agency and actor.has_any_role("supervisor")
+        if not (is_author or is_owners_supervisor):
+            raise DomainError("only its author or a supervisor of the owning agency corrects an entry", "corrects")
+        current = self.subjects.get(entry.get("subject_id") or "", {})
+        self._record(
+            self.EntryCorrected,
+            envelope=envelope,
+            corrects=corrects,
+            changes=checked_changes(entry["kind"], changes, now, current),
+            reason=rules.text(reason, "reason", max_len=2000),
+        )
+
+    def access_of(self, agency: str) -> str | None:
+        """What an agency may do with the case: owner, contribute, read, or nothing."""
+        if agency == self.owning_agency:
+            return "owner"
+        return self.shares.get(agency)
+
+    def _refuse_if_frozen(self) -> None:
+        if self.status in FROZEN:
+            raise StateConflict(f"the case is {self.status}; reopen it first")
+
+
+def _entry(kind: str, envelope: dict[str, Any], subject_id: UUID | None = None) -> dict[str, Any]:
+    actor = envelope["actor"]
+    entry = {"kind": kind, "author": actor["sub"], "agency": actor["agency"]}
+    if subject_id is not None:
+        entry["subject_id"] = str(subject_id)
+    return entry

@@ -1,0 +1,19 @@
+"""Natural keys mapped to aggregate ids with uuid5, so that the store enforces their uniqueness."""
+
+from __future__ import annotations
+
+from uuid import UUID, uuid5
+
+NAMESPACE = UUID("6f1c2a4e-8b7d-5e3f-9a21-4c0d7e5b9f10")
+
+
+def investigation_id(case_number: str) -> UUID:
+    return uuid5(NAMESPACE, f"investigation:{case_number}")
+
+
+def case_sequence_id(agency: str, year: int) -> UUID:
+    return uuid5(NAMESPACE, f"case-sequence:{agency}:{year}")
+
+
+def idempotency_id(agency: str, key: str) -> UUID:
+    return uuid5(NAMESPACE, f"idempotency:{agency}:{key}")

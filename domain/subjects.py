@@ -1,0 +1,59 @@
+"""Subjects of an investigation: the people, organisations and businesses of a network."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from domain import rules
+from domain.errors import DomainError
+from domain.identifiers import normalise_identifier
+from domain.vocabulary import NETWORK_ROLES, SUBJECT_KINDS
+
+MAX_IDENTIFIERS = 50
+
+
+def subject_details(
+    *,
+    kind: str,
+    name: str,
+    role: str,
+    witting: bool | None,
+    date_of_birth: str | None,
+    identifiers: list[dict[str, Any]],
+    today: date,
+) -> dict[str, Any]:
+    """The checked and normalised details of a subject, as its event records them."""
+    kind = rules.one_of(kind, SUBJECT_KINDS, "kind")
+    if kind == "business" and witting is None:
+        raise DomainError("say whether the business is witting (true) or unwitting (false)", "witting")
+    if kind != "business" and witting is not None:
+        raise DomainError("only businesses are witting or unwitting", "witting")
+    if kind != "person" and date_of_birth is not None:
+        raise DomainError("only a person has a date of birth", "date_of_birth")
+    dob = rules.past_date(date_of_birth, "date_of_birth", today)
+    return {
+        "kind": kind,
+        "name": rules.text(name, "name"),
+        "role": rules.one_of(role, NETWORK_ROLES, "role"),
+        "witting": witting,
+        "date_of_birth": dob,
+        "identifiers": normalised_identifiers(identifiers, dob),
+    }
+
+
+def normalised_identifiers(identifiers: list[dict[str, Any]], dob: str | None) -> list[dict[str, Any]]:
+    """Each identifier normalised for exact matching, duplicates dropped, order kept."""
+    if len(identifiers) > MAX_IDENTIFIERS:
+        raise DomainError(f"at most {MAX_IDENTIFIERS} identifiers", "identifiers")
+    seen: list[dict[str, Any]] = []
+    for index, raw in enumerate(identifiers):
+        try:
+            normalised = normalise_identifier(
+                raw.get("type", ""), raw.get("value", ""), raw.get("country"), date_of_birth=dob
+            )
+        except DomainError as error:
+            raise DomainError(error.message, f"identifiers.{index}.{error.field or 'value'}") from None
+        if normalised not in seen:
+            seen.append(normalised)
+    return seen

@@ -1,0 +1,26 @@
+"""gunicorn settings for Pathways: sync workers, no shared control socket, timeouts that outlast store retries."""
+
+import os
+
+bind = os.environ.get("PATHWAYS_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("PATHWAYS_WORKERS", "2"))
+worker_class = "sync"
+# gunicorn >= 25 opens a control socket at a shared default path; two instances on one host would collide.
+control_socket_disable = True
+# eventsourcing retries a lost PostgreSQL connection 10 times, each up to POSTGRES_CONNECT_TIMEOUT + 0.2 s:
+# the worker must outlive that, or an outage kills workers instead of answering 503.
+_connect_timeout = float(os.environ.get("POSTGRES_CONNECT_TIMEOUT", "5"))
+timeout = max(30, int(10 * (_connect_timeout + 0.2)) + 10)
+graceful_timeout = 30
+keepalive = 5
+accesslog = None  # the app writes one JSON line per request itself
+errorlog = "-"
+loglevel = "info"
+
+
+def child_exit(server, worker):
+    """Drop a dead worker's metrics files so that /metrics sums only live workers' gauges."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -1,0 +1,46 @@
+"""A projection: a pure fold from ledger events to rows of its own tables."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from projections.sql import Cursor
+
+
+class Rows:
+    """The only thing a projection may touch while folding: inserts, upserts, updates and deletes."""
+
+    def __init__(self, cursor: Cursor):
+        self._cursor = cursor
+
+    def upsert(self, table: str, key: Sequence[str], values: dict[str, Any]) -> None:
+        columns = list(values)
+        updates = [c for c in columns if c not in key]
+        conflict = "DO NOTHING" if not updates else "DO UPDATE SET " + ", ".join(f"{c}=excluded.{c}" for c in updates)
+        self._cursor.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+            f"ON CONFLICT ({', '.join(key)}) {conflict}",
+            [values[c] for c in columns],
+        )
+
+    def update(self, table: str, where: dict[str, Any], values: dict[str, Any]) -> None:
+        sets = ", ".join(f"{c}=?" for c in values)
+        conditions = " AND ".join(f"{c}=?" for c in where)
+        self._cursor.execute(f"UPDATE {table} SET {sets} WHERE {conditions}", [*values.values(), *where.values()])
+
+    def delete(self, table: str, where: dict[str, Any]) -> None:
+        conditions = " AND ".join(f"{c}=?" for c in where)
+        self._cursor.execute(f"DELETE FROM {table} WHERE {conditions}", list(where.values()))
+
+
+class Projection:
+    """Base of read models: name, tables, the event topics it folds, and the fold itself."""
+
+    name: str = ""
+    tables: Sequence[str] = ()  # table names, children first, for rebuilds
+    ddl: Sequence[str] = ()  # CREATE TABLE / INDEX IF NOT EXISTS, portable between SQLite and PostgreSQL
+    topics: frozenset[str] = frozenset()
+
+    def apply(self, event: Any, position: int, rows: Rows) -> None:
+        raise NotImplementedError

@@ -1,0 +1,126 @@
+"""Keeps projections up to date from the ledger: exactly once, restartable, rebuildable (DESIGN.md §4)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from projections.projection import Projection, Rows
+from projections.sql import Cursor
+
+log = logging.getLogger(__name__)
+
+POSITIONS_DDL = (
+    "CREATE TABLE IF NOT EXISTS projection_positions (name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
+)
+
+
+class PositionMoved(Exception):
+    """Another runner advanced the projection first; this batch is discarded and nothing is written twice."""
+
+
+class ProjectionRunner:
+    """Folds the ledger's notifications into each projection, its rows and position in one transaction."""
+
+    def __init__(
+        self, *, recorder: Any, mapper: Any, db: Any, projections: Sequence[Projection], batch_size: int = 500
+    ):
+        self.recorder = recorder
+        self.mapper = mapper
+        self.db = db
+        self.projections = {p.name: p for p in projections}
+        self.batch_size = batch_size
+
+    def create_tables(self) -> None:
+        with self.db.transaction(write=True) as cur:
+            cur.execute(POSITIONS_DDL)
+            for projection in self.projections.values():
+                for statement in projection.ddl:
+                    cur.execute(statement)
+                cur.execute(
+                    "INSERT INTO projection_positions (name, position) VALUES (?, 0) ON CONFLICT (name) DO NOTHING",
+                    [projection.name],
+                )
+
+    def position(self, name: str) -> int:
+        with self.db.transaction() as cur:
+            return _position(cur, name)
+
+    def catch_up(self) -> int:
+        """Fold everything recorded so far into every projection; returns how many events were folded."""
+        return sum(self._catch_up(p) for p in self.projections.values())
+
+    def _catch_up(self, projection: Projection) -> int:
+        folded = 0
+        while True:
+            count, done = self.step(projection)
+            folded += count
+            if done:
+                return folded
+
+    def step(self, projection: Projection) -> tuple[int, bool]:
+        """Fold one batch; returns (events folded, whether the end of the log was reached)."""
+        start = self.position(projection.name)
+        notifications = self.recorder.select_notifications(
+            start=start, limit=self.batch_size, inclusive_of_start=False
+        )
+        if not notifications:
+            return 0, True
+        with self.db.transaction(write=True) as cur:
+            if _position(cur, projection.name) != start:
+                raise PositionMoved(projection.name)
+            rows, folded = Rows(cur), 0
+            for notification in notifications:
+                if notification.topic in projection.topics:
+                    projection.apply(self.mapper.to_domain_event(notification), notification.id, rows)
+                    folded += 1
+            _advance(cur, projection.name, start, notifications[-1].id)
+        return folded, len(notifications) < self.batch_size
+
+    def rebuild(self, name: str) -> int:
+        """Empty a projection's tables and fold the whole ledger again from position 0."""
+        projection = self.projections[name]
+        with self.db.transaction(write=True) as cur:
+            for table in projection.tables:
+                cur.execute(f"DELETE FROM {table}")
+            cur.execute("UPDATE projection_positions SET position = 0 WHERE name = ?", [name])
+        return self._catch_up(projection)
+
+    def wait_for(self, name: str, position: int, timeout: float) -> bool:
+        """Block until the projection has folded the log up to `position`, or `timeout` seconds pass."""
+        deadline = time.monotonic() + timeout
+        while self.position(name) < position:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
+    def run_forever(self, stop: threading.Event, poll_interval: float = 0.1) -> None:
+        """Follow the ledger until `stop` is set; a failed batch is retried, never skipped."""
+        while not stop.is_set():
+            try:
+                folded = self.catch_up()
+            except PositionMoved as moved:
+                log.warning("projection %s was advanced by another runner", moved)
+                folded = 0
+            except Exception:
+                log.exception("projection batch failed; retrying")
+                stop.wait(1.0)
+                continue
+            if not folded:
+                stop.wait(poll_interval)
+
+
+def _position(cur: Cursor, name: str) -> int:
+    row = cur.execute("SELECT position FROM projection_positions WHERE name = ?", [name]).fetchone()
+    return 0 if row is None else int(row["position"])
+
+
+def _advance(cur: Cursor, name: str, old: int, new: int) -> None:
+    # Compare-and-set: if another runner moved the position, this batch must not be applied twice.
+    cur.execute("UPDATE projection_positions SET position = ? WHERE name = ? AND position = ?", [new, name, old])
+    if cur.rowcount != 1:
+        raise PositionMoved(name)

@@ -1,0 +1,135 @@
+"""Our own tables (read models, positions, the audit trail) on SQLite or PostgreSQL, one API for both."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached or stayed locked too long."""
+
+
+class Cursor:
+    """A cursor that takes `?` placeholders on both stores and returns rows as dicts."""
+
+    def __init__(self, raw: Any, dialect: str):
+        self._raw = raw
+        self.dialect = dialect
+
+    def _sql(self, statement: str) -> str:
+        return statement.replace("?", "%s") if self.dialect == "postgres" else statement
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> Cursor:
+        self._raw.execute(self._sql(statement), tuple(params))
+        return self
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._raw.executemany(self._sql(statement), [tuple(r) for r in rows])
+
+    def fetchone(self) -> dict[str, Any] | None:
+        row = self._raw.fetchone()
+        return None if row is None else dict(row)
+
+    def fetchall(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self._raw.fetchall()]
+
+    @property
+    def rowcount(self) -> int:
+        return self._raw.rowcount
+
+    def serialise(self, name: str) -> None:
+        """Hold a lock named `name` until the transaction ends (SQLite's IMMEDIATE write lock already does)."""
+        if self.dialect == "postgres":
+            self._raw.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (name,))
+
+
+class SQLiteDatabase:
+    """A SQLite file in WAL mode; each thread keeps its own connection; writers take the lock up front."""
+
+    dialect = "sqlite"
+
+    def __init__(self, path: Path, *, synchronous: str = "FULL"):
+        self.path = path
+        self.synchronous = synchronous
+        self._local = threading.local()
+
+    def _connection(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(f"PRAGMA synchronous={self.synchronous}")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def transaction(self, *, write: bool = False) -> Iterator[Cursor]:
+        try:
+            conn = self._connection()
+            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        except sqlite3.OperationalError as error:
+            raise DatabaseUnavailable(str(error)) from error
+        try:
+            yield Cursor(conn.cursor(), self.dialect)
+        except BaseException:
+            conn.rollback()
+            raise
+        try:
+            conn.commit()
+        except sqlite3.OperationalError as error:
+            raise DatabaseUnavailable(str(error)) from error
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+
+class PostgresDatabase:
+    """A pool of PostgreSQL connections whose search_path is the deployment's schema."""
+
+    dialect = "postgres"
+
+    def __init__(self, *, conninfo: dict[str, Any], schema: str, max_size: int, timeout: float):
+        self.schema = schema
+        self.pool = ConnectionPool(
+            kwargs={**conninfo, "options": f"-c search_path={schema}", "row_factory": dict_row, "autocommit": True},
+            min_size=1,
+            max_size=max_size,
+            timeout=timeout,
+            open=False,
+        )
+        self._opened = False
+        self._open_lock = threading.Lock()
+
+    def _ensure_open(self) -> None:
+        with self._open_lock:
+            if not self._opened:
+                self.pool.open(wait=False)
+                self._opened = True
+
+    @contextmanager
+    def transaction(self, *, write: bool = False) -> Iterator[Cursor]:
+        self._ensure_open()
+        try:
+            with self.pool.connection() as conn, conn.transaction(), conn.cursor() as raw:
+                yield Cursor(raw, self.dialect)
+        except psycopg.OperationalError as error:
+            raise DatabaseUnavailable(str(error)) from error
+
+    def close(self) -> None:
+        if self._opened:
+            self.pool.close()
+            self._opened = False
