@@ -1,0 +1,90 @@
+"""Start-up configuration: missing or contradictory settings stop the process and name the setting."""
+
+from __future__ import annotations
+
+import pytest
+
+from coordination.config import ConfigError, Settings
+
+BASE = {"PATHWAYS_STORE": "sqlite", "PATHWAYS_DATA_DIR": "/tmp/pathways-config-test",
+        "PATHWAYS_AUTH_DEV_SECRET": "0123456789abcdef"}
+PG = {**BASE, "PATHWAYS_STORE": "postgres", "POSTGRES_DBNAME": "test", "POSTGRES_HOST": "127.0.0.1",
+      "POSTGRES_USER": "postgres"}
+
+
+def refused_setting(env: dict[str, str]) -> str:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env(env)
+    return caught.value.setting
+
+
+def without(env: dict[str, str], name: str) -> dict[str, str]:
+    return {k: v for k, v in env.items() if k != name}
+
+
+def test_a_complete_sqlite_configuration_is_accepted():
+    assert Settings.from_env(BASE).store == "sqlite"
+
+
+def test_a_complete_postgres_configuration_is_accepted_with_an_empty_password():
+    settings = Settings.from_env(PG)
+    assert settings.postgres is not None and settings.postgres.password == ""
+
+
+def test_no_store_refuses_to_start_rather_than_keep_data_in_memory():
+    assert refused_setting(without(BASE, "PATHWAYS_STORE")) == "PATHWAYS_STORE"
+
+
+def test_an_unknown_store_is_refused():
+    assert refused_setting({**BASE, "PATHWAYS_STORE": "memory"}) == "PATHWAYS_STORE"
+
+
+def test_sqlite_without_a_data_directory_is_refused():
+    assert refused_setting(without(BASE, "PATHWAYS_DATA_DIR")) == "PATHWAYS_DATA_DIR"
+
+
+@pytest.mark.parametrize("name", ["POSTGRES_DBNAME", "POSTGRES_HOST", "POSTGRES_USER"])
+def test_postgres_without_its_connection_settings_is_refused(name):
+    assert refused_setting(without(PG, name)) == name
+
+
+def test_a_persistence_module_contradicting_the_store_is_refused():
+    assert refused_setting({**BASE, "PERSISTENCE_MODULE": "eventsourcing.postgres"}) == "PERSISTENCE_MODULE"
+
+
+def test_postgres_database_functions_are_refused():
+    assert refused_setting({**PG, "POSTGRES_ENABLE_DB_FUNCTIONS": "y"}) == "POSTGRES_ENABLE_DB_FUNCTIONS"
+
+
+def test_no_way_to_verify_tokens_is_refused():
+    assert refused_setting(without(BASE, "PATHWAYS_AUTH_DEV_SECRET")) == "PATHWAYS_AUTH_JWKS_URL"
+
+
+def test_a_jwks_url_and_a_key_file_together_are_refused():
+    env = {**BASE, "PATHWAYS_AUTH_JWKS_URL": "https://idp.example/jwks", "PATHWAYS_AUTH_PUBLIC_KEY_FILE": "/etc/hosts"}
+    assert refused_setting(env) == "PATHWAYS_AUTH_PUBLIC_KEY_FILE"
+
+
+def test_a_missing_public_key_file_is_refused():
+    env = {**without(BASE, "PATHWAYS_AUTH_DEV_SECRET"), "PATHWAYS_AUTH_PUBLIC_KEY_FILE": "/nonexistent/key.pem"}
+    assert refused_setting(env) == "PATHWAYS_AUTH_PUBLIC_KEY_FILE"
+
+
+def test_a_short_dev_secret_is_refused():
+    assert refused_setting({**BASE, "PATHWAYS_AUTH_DEV_SECRET": "short"}) == "PATHWAYS_AUTH_DEV_SECRET"
+
+
+def test_a_cipher_key_that_is_not_base64_is_refused():
+    assert refused_setting({**BASE, "PATHWAYS_CIPHER_KEY": "not base64!"}) == "PATHWAYS_CIPHER_KEY"
+
+
+def test_a_cipher_key_of_the_wrong_length_is_refused():
+    assert refused_setting({**BASE, "PATHWAYS_CIPHER_KEY": "YWJj"}) == "PATHWAYS_CIPHER_KEY"
+
+
+def test_a_non_numeric_timeout_is_refused():
+    assert refused_setting({**PG, "POSTGRES_CONNECT_TIMEOUT": "soon"}) == "POSTGRES_CONNECT_TIMEOUT"
+
+
+def test_a_schema_that_is_not_an_identifier_is_refused():
+    assert refused_setting({**PG, "POSTGRES_SCHEMA": "x; drop table"}) == "POSTGRES_SCHEMA"
