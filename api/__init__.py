@@ -44,12 +44,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api = PathwaysApi(app, spec_kwargs={
         "info": {"description": "Event-sourced coordination of multi-agency investigations."},
         "servers": [{"url": "/"}],
+        "security": [{"bearerAuth": []}],
     })
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
-    api.spec.options["security"] = [{"bearerAuth": []}]
     api.register_blueprint(investigations.blp)
     api.register_blueprint(audit_routes.blp)
-    app.register_blueprint(health.bp)
+    api.register_blueprint(health.blp)
     app.register_error_handler(CoordinationError, coordination_error)
     hooks.install(app)
     return app

@@ -5,35 +5,55 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify
+import marshmallow as ma
+from flask import Response, current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
-bp = Blueprint("health", __name__)
+blp = Blueprint("health", __name__, description="Liveness, readiness and metrics (no token needed).")
 
 
-@bp.get("/healthz")
-def healthz() -> Any:
-    """Liveness: the process answers; touches no store."""
-    return jsonify(status="ok")
+class LivenessSchema(ma.Schema):
+    status = ma.fields.String(required=True)
 
 
-@bp.get("/readyz")
-def readyz() -> Any:
-    """Readiness: every store answers; how far each projection trails the ledger."""
-    report = current_app.extensions["pathways"].readiness()
-    response = jsonify(report)
-    if not report["ready"]:
-        response.status_code = 503
-        response.headers["Retry-After"] = "2"
-    return response
+class ReadinessSchema(ma.Schema):
+    ready = ma.fields.Boolean(required=True)
+    checks = ma.fields.Dict(required=True)
 
 
-@bp.get("/metrics")
-def metrics() -> Response:
-    """Prometheus metrics, summed over every gunicorn worker when run under one."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        registry = CollectorRegistry()
-        MultiProcessCollector(registry)
-        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
-    return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+@blp.route("/healthz")
+class Liveness(MethodView):
+    @blp.doc(security=[])
+    @blp.response(200, LivenessSchema)
+    def get(self) -> dict[str, str]:
+        """Liveness: the process answers; touches no store."""
+        return {"status": "ok"}
+
+
+@blp.route("/readyz")
+class Readiness(MethodView):
+    @blp.doc(security=[])
+    @blp.response(200, ReadinessSchema)
+    @blp.alt_response(503, schema=ReadinessSchema, description="A store does not answer.")
+    def get(self) -> Any:
+        """Readiness: every store answers; how far each projection trails the ledger."""
+        report = current_app.extensions["pathways"].readiness()
+        if report["ready"]:
+            return report
+        return report, 503, {"Retry-After": "2"}
+
+
+@blp.route("/metrics")
+class Metrics(MethodView):
+    @blp.doc(security=[], responses={"200": {"description": "Prometheus text format",
+                                             "content": {"text/plain": {"schema": {"type": "string"}}}}})
+    def get(self) -> Response:
+        """Prometheus metrics, summed over every gunicorn worker when run under one."""
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry)
+            return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from coordination import access
 from coordination.context import RequestContext
-from coordination.errors import NotYetVisible, StoreUnavailable
+from coordination.errors import Invalid, NotYetVisible, StoreUnavailable
 
 MAX_PAGE = 100
 
@@ -23,8 +24,12 @@ class CaseListReader(Protocol):
 class CaseListing:
     """Lists cases, never one the caller's agency may not see; can wait to show the caller's own writes."""
 
-    def __init__(self, reader: CaseListReader, *, read_wait_max: float, unavailable: tuple[type[Exception], ...]):
+    def __init__(
+        self, reader: CaseListReader, *, log_head: Callable[[], int], read_wait_max: float,
+        unavailable: tuple[type[Exception], ...],
+    ):
         self.reader = reader
+        self.log_head = log_head
         self.read_wait_max = read_wait_max
         self.unavailable = unavailable
 
@@ -34,6 +39,8 @@ class CaseListing:
     ) -> dict[str, Any]:
         """A page of visible cases, newest first; `min_position` waits (bounded) for the caller's own write."""
         access.require_role(ctx.actor, access.CASE_READERS, "listing investigations")
+        if min_position and min_position > self.log_head():
+            raise Invalid("no write has reached this log position; pass one a write response gave", "min_position")
         try:
             if min_position and not self.reader.wait_for(min_position, self.read_wait_max):
                 raise NotYetVisible(f"the case list has not yet reached position {min_position}; retry shortly")

@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from uuid import UUID
 
@@ -71,13 +70,13 @@ def serve(bind: str, workers: int) -> None:
     settings = _settings()
     bootstrap.migrate(settings)
     env = _child_env(settings, bind, workers)
-    worker_proc = subprocess.Popen([sys.executable, "-m", "coordination.cli", "worker"], env=env)
+    worker_cmd = [sys.executable, "-m", "coordination.cli", "worker"]
     gunicorn = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", str(REPO_ROOT / "gunicorn.conf.py"), "wsgi:app"],
         env=env, cwd=REPO_ROOT,
     )
     _print_welcome(settings, bind)
-    _supervise([gunicorn, worker_proc])
+    _supervise(gunicorn, worker_cmd, env)
 
 
 def _child_env(settings: Settings, bind: str, workers: int) -> dict[str, str]:
@@ -96,22 +95,27 @@ def _print_welcome(settings: Settings, bind: str) -> None:
                       "pathways token --sub alice --name 'Alice Agent' --agency HSI --roles agent,supervisor")
 
 
-def _supervise(procs: list[subprocess.Popen[bytes]]) -> None:
-    def stop(*_: object) -> None:
-        for proc in procs:
+def _supervise(gunicorn: subprocess.Popen[bytes], worker_cmd: list[str], env: dict[str, str]) -> None:
+    """Keep the projection worker running beside gunicorn; stop both when gunicorn stops or on a signal."""
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    worker_proc = subprocess.Popen(worker_cmd, env=env)
+    try:
+        while not stopping.is_set() and gunicorn.poll() is None:
+            if worker_proc.poll() is not None:
+                # A crashed worker loses nothing: its position is stored with its rows, so a new one resumes.
+                console.print(f"[yellow]projection worker exited ({worker_proc.returncode}); restarting[/]")
+                stopping.wait(1.0)
+                worker_proc = subprocess.Popen(worker_cmd, env=env)
+            stopping.wait(0.5)
+    finally:
+        for proc in (gunicorn, worker_proc):
             if proc.poll() is None:
                 proc.terminate()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    try:
-        while all(p.poll() is None for p in procs):
-            time.sleep(0.5)
-    finally:
-        stop()
-        for proc in procs:
+        for proc in (gunicorn, worker_proc):
             proc.wait(timeout=30)
-    sys.exit(max(abs(p.returncode or 0) for p in procs) and 1)
+    sys.exit(0 if stopping.is_set() else 1)
 
 
 @main.command()
