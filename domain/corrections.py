@@ -7,7 +7,7 @@ from typing import Any
 
 from domain import rules
 from domain.errors import DomainError
-from domain.subjects import normalised_identifiers
+from domain.subjects import normalised_identifiers, with_new_date_of_birth
 from domain.vocabulary import ACTION_KINDS, NETWORK_ROLES, THREAT_DOMAINS
 
 CORRECTABLE: dict[str, frozenset[str]] = {
@@ -31,8 +31,20 @@ def checked_changes(
             f"(correctable: {', '.join(sorted(allowed))})",
             f"changes.{unknown[0]}",
         )
+    _check_subject_kind(changes, current.get("kind"))
     dob = changes.get("date_of_birth", current.get("date_of_birth"))
-    return {name: _check(name, value, now, dob) for name, value in changes.items()}
+    checked = {name: _check(name, value, now, dob) for name, value in changes.items()}
+    if "date_of_birth" in checked and "identifiers" not in checked and current.get("identifiers"):
+        # A corrected date of birth must move the name-and-date identifiers with it, or matching goes stale.
+        checked["identifiers"] = with_new_date_of_birth(current["identifiers"], checked["date_of_birth"])
+    return checked
+
+
+def _check_subject_kind(changes: dict[str, Any], kind: str | None) -> None:
+    if "witting" in changes and kind != "business":
+        raise DomainError("only businesses are witting or unwitting", "changes.witting")
+    if "date_of_birth" in changes and kind != "person":
+        raise DomainError("only a person has a date of birth", "changes.date_of_birth")
 
 
 def _check(name: str, value: Any, now: datetime, dob: str | None) -> Any:
@@ -62,5 +74,8 @@ def _check(name: str, value: Any, now: datetime, dob: str | None) -> Any:
     if name == "identifiers":
         if not isinstance(value, list):
             raise DomainError("must be a list", field)
-        return normalised_identifiers(value, dob)
+        try:
+            return normalised_identifiers(value, dob)
+        except DomainError as error:
+            raise DomainError(error.message, f"changes.{error.field}") from None
     raise DomainError("cannot be corrected", field)  # pragma: no cover - CORRECTABLE guards this

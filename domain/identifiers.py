@@ -231,8 +231,8 @@ def _date_of_birth(raw: str | None) -> str:
         born = date.fromisoformat(text)
     except ValueError:
         raise _invalid("date_of_birth is not a real date", "date_of_birth") from None
-    if born >= date.today():
-        raise _invalid("date_of_birth must be in the past", "date_of_birth")
+    if born > date.today():
+        raise _invalid("date_of_birth must not be in the future", "date_of_birth")
     return born.isoformat()
 
 

@@ -49,7 +49,13 @@ def location(value: dict[str, Any] | None, field: str = "location") -> dict[str,
     """A place given by coordinates, a name, or both."""
     if value is None:
         return None
+    if not isinstance(value, dict):
+        raise DomainError("must be an object with lat, lon and/or place", field)
     lat, lon = value.get("lat"), value.get("lon")
+    for name, number in (("lat", lat), ("lon", lon)):
+        if number is not None and (isinstance(number, bool) or not isinstance(number, (int, float))
+                                   or number != number):
+            raise DomainError("must be a number", f"{field}.{name}")
     if (lat is None) != (lon is None):
         raise DomainError("lat and lon go together", f"{field}.{'lon' if lon is None else 'lat'}")
     if lat is not None and not -90 <= lat <= 90:

@@ -25,6 +25,8 @@ def subject_details(
 ) -> dict[str, Any]:
     """The checked and normalised details of a subject, as its event records them."""
     kind = rules.one_of(kind, SUBJECT_KINDS, "kind")
+    if witting is not None and not isinstance(witting, bool):
+        raise DomainError("must be true or false", "witting")
     if kind == "business" and witting is None:
         raise DomainError("say whether the business is witting (true) or unwitting (false)", "witting")
     if kind != "business" and witting is not None:
@@ -48,6 +50,8 @@ def normalised_identifiers(identifiers: list[dict[str, Any]], dob: str | None) -
         raise DomainError(f"at most {MAX_IDENTIFIERS} identifiers", "identifiers")
     seen: list[dict[str, Any]] = []
     for index, raw in enumerate(identifiers):
+        if not isinstance(raw, dict):
+            raise DomainError("must be an object with type, value and country", f"identifiers.{index}")
         try:
             normalised = normalise_identifier(
                 raw.get("type", ""), raw.get("value", ""), raw.get("country"), date_of_birth=dob
@@ -57,3 +61,13 @@ def normalised_identifiers(identifiers: list[dict[str, Any]], dob: str | None) -
         if normalised not in seen:
             seen.append(normalised)
     return seen
+
+
+def with_new_date_of_birth(identifiers: list[dict[str, Any]], dob: str | None) -> list[dict[str, Any]]:
+    """A person's name-and-date-of-birth identifiers re-keyed to a corrected date of birth."""
+    rekeyed = []
+    for identifier in identifiers:
+        if identifier["type"] == "name_dob" and dob is not None:
+            identifier = dict(identifier, value=f"{identifier['value'].split('|', 1)[0]}|{dob}")
+        rekeyed.append(identifier)
+    return rekeyed

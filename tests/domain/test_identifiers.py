@@ -470,9 +470,9 @@ def test_a_date_of_birth_in_the_future_is_rejected():
     assert error_field("name_dob", "John Smith", date_of_birth=tomorrow) == "date_of_birth"
 
 
-def test_a_date_of_birth_of_today_is_rejected():
+def test_a_date_of_birth_of_today_is_accepted_as_the_subject_rule_accepts_it():
     today = date.today().isoformat()
-    assert error_field("name_dob", "John Smith", date_of_birth=today) == "date_of_birth"
+    assert normalise_identifier("name_dob", "John Smith", date_of_birth=today)["value"] == f"JOHN SMITH|{today}"
 
 
 # --- idempotence -------------------------------------------------------------
