@@ -1,5 +1,13 @@
 """The WSGI entry point: gunicorn wsgi:app."""
 
-from api import create_app
+import sys
 
-app = create_app()
+from api import create_app
+from coordination.config import ConfigError
+
+try:
+    app = create_app()
+except ConfigError as error:
+    # A worker that cannot be configured must not boot: say which setting, then stop gunicorn.
+    sys.stderr.write(f"pathways: configuration: {error}\n")
+    raise SystemExit(2) from None

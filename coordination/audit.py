@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from coordination import access
 from coordination.context import RequestContext
+from coordination.errors import StoreUnavailable
 
 GENESIS = "0" * 64
 MAX_PAGE = 500
@@ -61,8 +62,9 @@ def _hash(prev: str, row: dict[str, Any]) -> str:
 class AuditTrail:
     """Appends records to a chain that the verifier can check; reading it is itself audited by the api."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, *, unavailable: tuple[type[Exception], ...] = ()):
         self.db = db
+        self.unavailable = unavailable
 
     def create_tables(self) -> None:
         with self.db.transaction(write=True) as cur:
@@ -103,10 +105,14 @@ class AuditTrail:
             where.append("seq < ?")
             params.append(before)
         limit = max(1, min(limit, MAX_PAGE))
-        with self.db.transaction() as cur:
-            rows = cur.execute(
-                f"SELECT * FROM {TABLE} WHERE {' AND '.join(where)} ORDER BY seq DESC LIMIT ?", [*params, limit + 1]
-            ).fetchall()
+        try:
+            with self.db.transaction() as cur:
+                rows = cur.execute(
+                    f"SELECT * FROM {TABLE} WHERE {' AND '.join(where)} ORDER BY seq DESC LIMIT ?",
+                    [*params, limit + 1],
+                ).fetchall()
+        except self.unavailable as error:
+            raise StoreUnavailable("the audit store is unreachable; retry shortly") from error
         return {"items": rows[:limit], "next_before": rows[limit - 1]["seq"] if len(rows) > limit else None}
 
     def verify_reachable(self) -> None:

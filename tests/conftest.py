@@ -106,7 +106,9 @@ def token(sub: str = "alice", agency: str = "HSI", roles: tuple[str, ...] = ("ag
     return mint_dev_token(settings.auth, sub=sub, agency=agency, roles=roles, name=name or sub.title())
 
 
-def auth(sub: str = "alice", agency: str = "HSI", roles: tuple[str, ...] = ("agent",), **headers: str) -> dict[str, str]:
+def auth(
+    sub: str = "alice", agency: str = "HSI", roles: tuple[str, ...] = ("agent",), **headers: str
+) -> dict[str, str]:
     """Headers of a request by `sub` of `agency` with `roles`, plus any extra headers (underscores become dashes)."""
     extra = {name.replace("_", "-"): value for name, value in headers.items()}
     return {"Authorization": f"Bearer {token(sub, agency, roles)}", **extra}

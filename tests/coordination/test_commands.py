@@ -182,3 +182,12 @@ def test_openings_racing_from_eight_threads_get_distinct_case_numbers(services):
     for thread in threads:
         thread.join()
     assert sorted(int(n.rsplit("-", 1)[1]) for n in numbers) == list(range(1, 9))
+
+
+def test_a_long_case_is_snapshotted_and_still_loads_its_latest_version(services):
+    inv = open_case(services)
+    for _ in range(205):
+        log(services, inv["id"])
+    snapshots = list(services.ledger.snapshots.get(inv["id"]))
+    assert [s.originator_version for s in snapshots] == [200]
+    assert services.investigations.get(ctx(), inv["id"])["version"] == 206

@@ -77,9 +77,9 @@ def test_the_integrity_use_case_hides_a_case_of_another_agency(services):
 
 @pytest.fixture
 def encrypted(env):
-    from coordination.cli import cipher_key  # noqa: F401 - the CLI is how operators make keys
     import base64
     import secrets
+
 
     settings = Settings.from_env({**env, "PATHWAYS_CIPHER_KEY": base64.b64encode(secrets.token_bytes(32)).decode()})
     bootstrap.migrate(settings)

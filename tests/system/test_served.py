@@ -28,7 +28,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def call(base: str, method: str, path: str, body: dict | None = None, bearer: str | None = None) -> tuple[int, dict, dict]:
+def call(
+    base: str, method: str, path: str, body: dict | None = None, bearer: str | None = None
+) -> tuple[int, dict, dict]:
     request = urllib.request.Request(base + path, method=method, data=json.dumps(body).encode() if body else None)
     if body is not None:
         request.add_header("Content-Type", "application/json")

@@ -1,0 +1,88 @@
+"""The `pathways` command line, run in-process with click's runner against a real store."""
+
+from __future__ import annotations
+
+import jwt
+import pytest
+from click.testing import CliRunner
+
+from coordination.cli import main
+from coordination.context import RequestContext
+from domain.envelope import Actor
+from tests.conftest import DEV_SECRET
+
+HSI = RequestContext(Actor("alice", "HSI", "Alice", frozenset({"agent"})), "r")
+
+
+@pytest.fixture
+def cli(env, monkeypatch):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return CliRunner()
+
+
+@pytest.mark.parametrize("command", [[], ["serve"], ["worker"], ["migrate"], ["token"], ["projections", "rebuild"],
+                                     ["verify"], ["audit", "verify"], ["cipher-key"]])
+def test_every_command_explains_itself_with_help(command):
+    result = CliRunner().invoke(main, [*command, "--help"])
+    assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_a_minted_dev_token_carries_the_given_claims(cli):
+    result = cli.invoke(main, ["token", "--sub", "bob", "--name", "Bob", "--agency", "DEA", "--roles", "agent,analyst"])
+    claims = jwt.decode(result.output.strip(), DEV_SECRET, algorithms=["HS256"], audience="pathways")
+    assert (claims["sub"], claims["agency"], claims["roles"]) == ("bob", "DEA", ["agent", "analyst"])
+
+
+def test_minting_a_token_without_a_dev_secret_is_refused(cli, monkeypatch):
+    monkeypatch.delenv("PATHWAYS_AUTH_DEV_SECRET")
+    monkeypatch.setenv("PATHWAYS_AUTH_PUBLIC_KEY_FILE", __file__)
+    result = cli.invoke(main, ["token", "--sub", "bob", "--agency", "DEA", "--roles", "agent"])
+    assert result.exit_code == 2 and "PATHWAYS_AUTH_DEV_SECRET" in result.output
+
+
+def test_a_command_without_a_store_names_the_missing_setting(cli, monkeypatch):
+    monkeypatch.delenv("PATHWAYS_STORE")
+    result = cli.invoke(main, ["migrate"])
+    assert result.exit_code == 2 and "PATHWAYS_STORE" in result.output
+
+
+def test_migrate_creates_a_store_that_serves(cli, settings):
+    from coordination import bootstrap
+
+    assert cli.invoke(main, ["migrate"]).exit_code == 0
+    services = bootstrap.build(settings)
+    try:
+        assert services.readiness()["ready"] is True
+    finally:
+        services.close()
+
+
+def test_rebuild_folds_the_whole_ledger_into_the_case_list(cli, services):
+    services.investigations.open(HSI, title="A", threat_domain="cybercrime", summary=None)
+    result = cli.invoke(main, ["projections", "rebuild", "case_list"])
+    assert result.exit_code == 0
+    assert services.projections.position("case_list") == services.ledger.max_position()
+
+
+def test_rebuilding_an_unknown_projection_is_refused(cli, services):
+    result = cli.invoke(main, ["projections", "rebuild", "nonsense"])
+    assert result.exit_code == 2 and "nonsense" in result.output
+
+
+def test_verify_reports_an_intact_case_and_exits_zero(cli, services):
+    inv = services.investigations.open(HSI, title="A", threat_domain="cybercrime", summary=None).result
+    result = cli.invoke(main, ["verify", str(inv["id"])])
+    assert result.exit_code == 0 and '"intact": true' in result.output
+
+
+def test_audit_verify_reports_an_intact_trail(cli, services):
+    result = cli.invoke(main, ["audit", "verify"])
+    assert result.exit_code == 0 and '"intact": true' in result.output
+
+
+def test_a_cipher_key_is_accepted_by_the_configuration(cli, env):
+    from coordination.config import Settings
+
+    key = CliRunner().invoke(main, ["cipher-key"]).output.strip()
+    assert Settings.from_env({**env, "PATHWAYS_CIPHER_KEY": key}).cipher_key == key
