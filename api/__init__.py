@@ -9,7 +9,7 @@ from flask import Flask
 from api import audit_routes, health, hooks, investigations
 from api.auth import TokenVerifier
 from api.observability import configure_logging
-from api.problems import PathwaysApi, coordination_error
+from api.problems import PathwaysApi, coordination_error, too_deep
 from coordination import bootstrap
 from coordination.config import Settings
 from coordination.errors import CoordinationError
@@ -51,5 +51,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(audit_routes.blp)
     api.register_blueprint(health.blp)
     app.register_error_handler(CoordinationError, coordination_error)
+    app.register_error_handler(RecursionError, too_deep)
     hooks.install(app)
     return app

@@ -8,9 +8,10 @@ from typing import Any
 import marshmallow as ma
 from flask import Response, current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
+
+from api.blueprint import Blueprint
 
 blp = Blueprint("health", __name__, description="Liveness, readiness and metrics (no token needed).")
 

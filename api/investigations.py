@@ -7,9 +7,9 @@ from uuid import UUID
 
 from flask import current_app, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from api import schemas
+from api.blueprint import Blueprint
 from api.requests import audit_object, context, etag, if_match, written
 
 blp = Blueprint("investigations", __name__, url_prefix="/api/v1/investigations",

@@ -121,3 +121,8 @@ def coordination_error(error: errors.CoordinationError) -> Response:
     status = STATUS_OF.get(type(error), 500)
     fields = {error.field: [error.message]} if error.field and status in (422, 428) else None
     return problem(status, error.message, errors_by_field=fields, kind=type(error).__name__)
+
+
+def too_deep(_: RecursionError) -> Response:
+    """A JSON body nested deeper than the parser can follow is a bad request, not a crash."""
+    return problem(400, "the request body is nested too deeply")

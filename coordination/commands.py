@@ -16,6 +16,7 @@ from eventsourcing.persistence import IntegrityError, InterfaceError, Operationa
 from coordination.context import RequestContext
 from coordination.errors import (
     Conflict,
+    Forbidden,
     IdempotencyKeyReused,
     Invalid,
     NotFound,
@@ -23,7 +24,7 @@ from coordination.errors import (
     StoreUnavailable,
 )
 from coordination.ledger import Ledger
-from domain.errors import DomainError, StateConflict
+from domain.errors import DomainError, NotPermitted, StateConflict
 from domain.idempotency import IdempotencyRecord
 from domain.keys import idempotency_id
 
@@ -112,6 +113,7 @@ class CommandRunner:
             pending.append(
                 IdempotencyRecord.record(
                     agency=ctx.actor.agency,
+                    sub=ctx.actor.sub,
                     key=ctx.idempotency.key,
                     request_digest=ctx.idempotency.request_digest,
                     result=result,
@@ -128,7 +130,8 @@ class CommandRunner:
         )
         if record is None:
             return None
-        if record.request_digest != ctx.idempotency.request_digest:
+        # A replay hands back what the first request saw, so only the person who sent it may replay it.
+        if record.sub != ctx.actor.sub or record.request_digest != ctx.idempotency.request_digest:
             raise IdempotencyKeyReused(
                 "this Idempotency-Key was used for a different request", field="Idempotency-Key"
             )
@@ -150,6 +153,8 @@ class translated_domain_errors:
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
         if isinstance(exc, StateConflict):
             raise Conflict(exc.message, exc.field) from None
+        if isinstance(exc, NotPermitted):
+            raise Forbidden(exc.message) from None
         if isinstance(exc, DomainError):
             raise Invalid(exc.message, exc.field) from None
         return False

@@ -16,3 +16,7 @@ class InvalidTransition(DomainError):
 
 class StateConflict(DomainError):
     """The command is valid but the aggregate's present state refuses it (e.g. a closed case)."""
+
+
+class NotPermitted(DomainError):
+    """The actor's role or authorship does not allow this change (a supervisor's approval, another's entry)."""

@@ -14,20 +14,24 @@ class IdempotencyRecord(Aggregate):
 
     class Recorded(Aggregate.Created):
         agency: str
+        sub: str
         key: str
         request_digest: str
         result: dict[str, Any]
 
         def apply(self, record: IdempotencyRecord) -> None:
-            record.agency, record.key = self.agency, self.key
+            record.agency, record.sub, record.key = self.agency, self.sub, self.key
             record.request_digest, record.result = self.request_digest, self.result
 
     @classmethod
-    def record(cls, *, agency: str, key: str, request_digest: str, result: dict[str, Any]) -> IdempotencyRecord:
+    def record(
+        cls, *, agency: str, sub: str, key: str, request_digest: str, result: dict[str, Any]
+    ) -> IdempotencyRecord:
         return cls._create(
             cls.Recorded,
             id=idempotency_id(agency, key),
             agency=agency,
+            sub=sub,
             key=key,
             request_digest=request_digest,
             result=result,

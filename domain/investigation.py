@@ -10,7 +10,7 @@ from domain import rules
 from domain.aggregate import ChainedAggregate
 from domain.corrections import CORRECTABLE, checked_changes
 from domain.envelope import Envelope
-from domain.errors import DomainError, StateConflict
+from domain.errors import DomainError, NotPermitted, StateConflict
 from domain.lifecycle import FROZEN, SUPERVISOR_ONLY, check_transition
 from domain.subjects import subject_details
 from domain.vocabulary import ACTION_KINDS, SHARE_ACCESS, THREAT_DOMAINS
@@ -156,7 +156,7 @@ class Investigation(ChainedAggregate):
         """Move the case along its lifecycle, with the reason on record."""
         check_transition(self.status, status)
         if status in SUPERVISOR_ONLY and not envelope.actor.has_any_role("supervisor"):
-            raise DomainError(f"only a supervisor can make a case {status}", "status")
+            raise NotPermitted(f"only a supervisor can make a case {status}", "status")
         if (status == "merged") != (merged_into is not None):
             raise DomainError("merged_into goes with status merged, and only with it", "merged_into")
         if merged_into == self.id:
@@ -182,7 +182,7 @@ class Investigation(ChainedAggregate):
         is_author = entry["author"] == actor.sub
         is_owners_supervisor = actor.agency == self.owning_agency and actor.has_any_role("supervisor")
         if not (is_author or is_owners_supervisor):
-            raise DomainError("only its author or a supervisor of the owning agency corrects an entry", "corrects")
+            raise NotPermitted("only its author or a supervisor of the owning agency corrects an entry", "corrects")
         current = self.subjects.get(entry.get("subject_id") or "", {})
         self._record(
             self.EntryCorrected,

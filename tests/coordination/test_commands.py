@@ -191,3 +191,10 @@ def test_a_long_case_is_snapshotted_and_still_loads_its_latest_version(services)
     snapshots = list(services.ledger.snapshots.get(inv["id"]))
     assert [s.originator_version for s in snapshots] == [200]
     assert services.investigations.get(ctx(), inv["id"])["version"] == 206
+
+
+def test_an_idempotency_key_replayed_by_another_user_of_the_agency_is_refused(services):
+    inv = open_case(services)
+    log(services, inv["id"], ctx(key="k-1"))
+    with pytest.raises(IdempotencyKeyReused):
+        log(services, inv["id"], ctx("bob", key="k-1"))

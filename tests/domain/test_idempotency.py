@@ -6,7 +6,9 @@ from domain.keys import idempotency_id
 
 
 def record(agency: str = "HSI", key: str = "key-1") -> IdempotencyRecord:
-    return IdempotencyRecord.record(agency=agency, key=key, request_digest="d" * 64, result={"status": 201})
+    return IdempotencyRecord.record(
+        agency=agency, sub="alice", key=key, request_digest="d" * 64, result={"status": 201}
+    )
 
 
 def test_an_idempotency_records_id_is_derived_from_its_agency_and_key():

@@ -1,0 +1,255 @@
+"""The access matrix: every caller (role x agency) against every route and method (DESIGN.md §7, DOMAIN.md §5).
+
+One case is set up per row: HSI (agent alice) owns it, DEA was shared it to read, CBP to contribute (and CBP's
+agent carol logged an action on it). FBI was never shared it. Invisible is 404, indistinguishable from absent;
+visible but not allowed is 403.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from coordination import bootstrap
+from coordination.config import Settings
+from tests.api.support import API, CALLERS, CASES, Case, as_, created, log_action, open_case, problem, shared_case
+from tests.conftest import POSTGRES_UP, REQUIRE_POSTGRES, drop_schema, store_env
+
+ITEM = f"{CASES}/<uuid:investigation_id>"
+
+
+@dataclass(frozen=True)
+class Route:
+    """One route and method of the API, and how a row fills its url and body for a caller."""
+
+    name: str
+    method: str
+    rule: str
+    path: Callable[[Case], str]
+    body: Callable[[str, Case], dict[str, Any] | None] = lambda caller, case: None
+
+    @property
+    def is_write(self) -> bool:
+        return self.method != "GET"
+
+
+def _correction(caller: str, case: Case) -> dict[str, Any]:
+    # Each caller corrects an entry that would be theirs to correct if their access allowed it:
+    # CBP its own action (version 4), everyone else the opening (alice's, or any as HSI's supervisor).
+    corrects = 4 if CALLERS[caller][1] == "CBP" else 1
+    return {"corrects": corrects, "changes": {"summary": "Corrected summary"}, "reason": "typo in the original"}
+
+
+ROUTES = {
+    route.name: route
+    for route in (
+        Route("list", "GET", CASES, lambda case: f"{CASES}?min_position={case.position}&limit=100"),
+        Route("open", "POST", CASES, lambda case: CASES,
+              lambda caller, case: {"title": "A new lead", "threat_domain": "drug_trafficking"}),
+        Route("read", "GET", ITEM, lambda case: case.url),
+        Route("log action", "POST", f"{ITEM}/actions", lambda case: f"{case.url}/actions",
+              lambda caller, case: {"kind": "surveillance", "summary": "Watched the stash house"}),
+        Route("add subject", "POST", f"{ITEM}/subjects", lambda case: f"{case.url}/subjects",
+              lambda caller, case: {"kind": "person", "name": "Juan Perez", "role": "transporter",
+                                    "identifiers": [{"type": "phone", "value": "+52 962 123 4567"}]}),
+        Route("share", "POST", f"{ITEM}/shares", lambda case: f"{case.url}/shares",
+              lambda caller, case: {"agency": "TCIU-EC", "access": "read"}),
+        Route("revoke share", "DELETE", f"{ITEM}/shares/<string:agency>", lambda case: f"{case.url}/shares/DEA"),
+        Route("change status", "POST", f"{ITEM}/status", lambda case: f"{case.url}/status",
+              lambda caller, case: {"status": "active", "reason": "Opening approved"}),
+        Route("correct", "POST", f"{ITEM}/corrections", lambda case: f"{case.url}/corrections", _correction),
+        Route("timeline", "GET", f"{ITEM}/timeline", lambda case: f"{case.url}/timeline"),
+        Route("integrity", "GET", f"{ITEM}/integrity", lambda case: f"{case.url}/integrity"),
+        Route("audit", "GET", f"{API}/audit", lambda case: f"{API}/audit?limit=5"),
+    )
+}
+
+_ITEM_ROUTES = ("read", "log action", "add subject", "share", "revoke share", "change status", "correct",
+                "timeline", "integrity")
+
+
+def _row(**statuses: int) -> dict[str, int]:
+    return {name.replace("_", " "): status for name, status in statuses.items()}
+
+
+def _case_route_denial(status: int) -> dict[str, int]:
+    return {"list": status, "open": status, **{name: status for name in _ITEM_ROUTES}, "audit": 403}
+
+
+MATRIX: dict[str, dict[str, int]] = {
+    "hsi_agent": _row(list=200, open=201, read=200, log_action=201, add_subject=201, share=200, revoke_share=200,
+                      change_status=403, correct=201, timeline=200, integrity=200, audit=403),
+    "hsi_supervisor": _row(list=200, open=201, read=200, log_action=201, add_subject=201, share=200,
+                           revoke_share=200, change_status=200, correct=201, timeline=200, integrity=200, audit=403),
+    "hsi_analyst": _row(list=200, open=403, read=200, log_action=403, add_subject=403, share=403, revoke_share=403,
+                        change_status=403, correct=403, timeline=200, integrity=200, audit=403),
+    "hsi_prosecutor": _case_route_denial(403),
+    "hsi_auditor": {**_case_route_denial(403), "audit": 200},
+    "dea_agent": _row(list=200, open=201, read=200, log_action=403, add_subject=403, share=403, revoke_share=403,
+                      change_status=403, correct=403, timeline=200, integrity=200, audit=403),
+    "cbp_agent": _row(list=200, open=201, read=200, log_action=201, add_subject=201, share=403, revoke_share=403,
+                      change_status=403, correct=201, timeline=200, integrity=200, audit=403),
+    "fbi_agent": {**{name: 404 for name in _ITEM_ROUTES}, "list": 200, "open": 201, "audit": 403},
+}
+
+# Agencies that see the case in their list.
+SEES_THE_CASE = frozenset({"HSI", "DEA", "CBP"})
+
+KNOWN_BUGS: dict[tuple[str, str], str] = {}
+
+
+def _verb(status: int) -> str:
+    return {403: "is forbidden", 404: "cannot see"}.get(status, "may")
+
+
+def _short(rule: str) -> str:
+    return rule.removeprefix(API).replace("<uuid:investigation_id>", "{id}").replace("<string:agency>", "{agency}")
+
+
+def _rows() -> Iterator[Any]:
+    for caller, expected in MATRIX.items():
+        for name, route in ROUTES.items():
+            status = expected[name]
+            marks = []
+            if (caller, name) in KNOWN_BUGS:
+                marks.append(pytest.mark.xfail(reason=KNOWN_BUGS[caller, name], strict=True, raises=AssertionError))
+            yield pytest.param(
+                caller, route.method, route.rule, status, marks=marks,
+                id=f"{caller} {_verb(status)} {name} ({route.method} {_short(route.rule)}) {status}",
+            )
+
+
+ROUTE_OF = {(route.method, route.rule): route for route in ROUTES.values()}
+
+
+# --- one store and one projection worker for the whole module; every row sets up its own case -------------
+
+@dataclass
+class World:
+    services: bootstrap.Services
+    app: Any
+    client: Any
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    if request.param == "postgres" and not POSTGRES_UP:
+        if REQUIRE_POSTGRES:
+            pytest.fail("PATHWAYS_REQUIRE_POSTGRES=1 but PostgreSQL is not reachable")
+        pytest.skip("PostgreSQL is not reachable")
+    from api import create_app
+
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    settings = Settings.from_env(store_env(request.param, Path(tmp_path_factory.mktemp("matrix")), schema))
+    bootstrap.migrate(settings)
+    services = bootstrap.build(settings)
+    stop = threading.Event()
+    worker = threading.Thread(target=services.projections.run_forever, args=(stop, 0.02), daemon=True)
+    worker.start()
+    app = create_app({"SERVICES": services, "TESTING": True})
+    try:
+        yield World(services, app, app.test_client())
+    finally:
+        stop.set()
+        worker.join(timeout=10)
+        services.close()
+        if request.param == "postgres":
+            drop_schema(schema)
+
+
+def _call(world: World, caller: str, route: Route, case: Case, path: str | None = None) -> Any:
+    headers = as_(caller, If_Match=f'"{case.version}"') if route.is_write and route.name != "open" else as_(caller)
+    return world.client.open(path or route.path(case), method=route.method, json=route.body(caller, case),
+                             headers=headers)
+
+
+def _check_allowed_body(route: Route, caller: str, case: Case, body: dict[str, Any]) -> None:
+    agency = CALLERS[caller][1]
+    if route.name == "list":
+        ids = [item["id"] for item in body["items"]]
+        assert (case.id in ids) == (agency in SEES_THE_CASE), ids
+    elif route.name == "open":
+        assert body["owning_agency"] == agency and body["case_agent"]["sub"] == CALLERS[caller][0]
+    elif route.name in ("read", "share", "revoke share", "change status"):
+        assert body["id"] == case.id
+        assert body["version"] == case.version + (route.name != "read")
+    elif route.name in ("log action", "add subject", "correct"):
+        assert body["investigation_id"] == case.id
+        assert body["version"] == case.version + 1
+    elif route.name == "timeline":
+        assert [item["version"] for item in body["items"]][:1] == [1]
+    elif route.name == "integrity":
+        assert body["intact"] is True and body["events"] == case.version
+    elif route.name == "audit":
+        assert isinstance(body["items"], list) and body["items"]
+
+
+@pytest.mark.parametrize(("caller", "method", "rule", "expected"), list(_rows()))
+def test_access_matrix(world: World, caller: str, method: str, rule: str, expected: int) -> None:
+    route = ROUTE_OF[method, rule]
+    case = shared_case(world.client)
+
+    response = _call(world, caller, route, case)
+
+    if expected < 400:
+        body = created(response, expected)
+        _check_allowed_body(route, caller, case, body)
+        return
+    refused = problem(response, expected)
+    text = response.get_data(as_text=True)
+    assert case.body["case_number"] not in text and case.body["title"] not in text
+    if expected == 404:
+        # Not shared is indistinguishable from absent: the same answer as for an id that names nothing.
+        absent = Case(id=str(uuid.uuid4()), version=case.version, position=case.position, body={})
+        twin = problem(_call(world, caller, route, absent), 404)
+        assert {k: refused[k] for k in ("type", "title", "detail")} == {k: twin[k] for k in ("type", "title", "detail")}
+
+
+def test_the_matrix_has_a_row_for_every_caller_on_every_api_route_and_method(world: World) -> None:
+    served = {
+        (method, rule.rule)
+        for rule in world.app.url_map.iter_rules()
+        if rule.rule.startswith(API + "/")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    covered = {(method, rule) for _, method, rule, _ in (p.values for p in _rows())}
+
+    assert served == covered, f"routes without rows: {served - covered}; rows without routes: {covered - served}"
+    assert all(set(expected) == set(ROUTES) for expected in MATRIX.values())
+
+
+def test_the_fbi_never_finds_the_case_in_its_list_whatever_the_filter(world: World) -> None:
+    case = shared_case(world.client)
+    for query in ("", "&agency=HSI", "&status=opened", "&threat_domain=human_smuggling"):
+        response = world.client.get(f"{CASES}?min_position={case.position}&limit=100{query}",
+                                    headers=as_("fbi_agent"))
+        ids = [item["id"] for item in created(response, 200)["items"]]
+        assert case.id not in ids, query
+
+
+def test_a_partner_loses_sight_of_the_case_when_its_share_is_revoked(world: World) -> None:
+    case = shared_case(world.client)
+    revoked = world.client.delete(f"{case.url}/shares/DEA", headers=as_("hsi_agent"))
+    assert created(revoked, 200)["shared_with"] == [{"agency": "CBP", "access": "contribute"}]
+    position = revoked.headers["Pathways-Log-Position"]
+
+    problem(world.client.get(case.url, headers=as_("dea_agent")), 404)
+    listed = world.client.get(f"{CASES}?min_position={position}&limit=100", headers=as_("dea_agent"))
+    assert case.id not in [item["id"] for item in created(listed, 200)["items"]]
+
+
+def test_an_idempotency_key_replayed_by_another_user_of_the_agency_is_refused(world: World) -> None:
+    case = open_case(world.client)
+    key = f"k-{uuid.uuid4()}"
+    log_action(world.client, case, "hsi_agent", summary="Met the informant", Idempotency_Key=key)
+
+    replay = world.client.post(f"{case.url}/actions", json={"kind": "interview", "summary": "Met the informant"},
+                               headers=as_("hsi_prosecutor", Idempotency_Key=key))
+
+    problem(replay, 422)
