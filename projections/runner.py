@@ -18,6 +18,9 @@ POSITIONS_DDL = (
 )
 
 
+LEADER_LOCK = "pathways-projection-worker"
+
+
 class PositionMoved(Exception):
     """Another runner advanced the projection first; this batch is discarded and nothing is written twice."""
 
@@ -99,7 +102,29 @@ class ProjectionRunner:
         return True
 
     def run_forever(self, stop: threading.Event, poll_interval: float = 0.1) -> None:
-        """Follow the ledger until `stop` is set; a failed batch is retried, never skipped."""
+        """Lead (or wait to lead), then follow the ledger until `stop` is set; a failed batch is retried."""
+        lease = self._lead(stop)
+        try:
+            self._follow(stop, poll_interval)
+        finally:
+            if lease is not None:
+                lease.release()
+
+    def _lead(self, stop: threading.Event) -> Any:
+        # One active worker per deployment; the others stand by here. Correctness does not depend on it
+        # (positions are compare-and-set), but two workers would only contend.
+        while not stop.is_set():
+            try:
+                lease = self.db.try_lead(LEADER_LOCK)
+            except Exception:
+                log.exception("could not reach the read store to take the worker lock")
+                lease = None
+            if lease is not None:
+                return lease
+            stop.wait(1.0)
+        return None
+
+    def _follow(self, stop: threading.Event, poll_interval: float) -> None:
         while not stop.is_set():
             try:
                 folded = self.catch_up()

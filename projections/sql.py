@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -16,6 +17,18 @@ from psycopg_pool import ConnectionPool
 
 class DatabaseUnavailable(Exception):
     """The database cannot be reached or stayed locked too long."""
+
+
+class Lease:
+    """Proof of holding a named lock across processes until released (one active projection worker)."""
+
+    def __init__(self, release: Any):
+        self._release = release
+
+    def release(self) -> None:
+        if self._release is not None:
+            self._release()
+            self._release = None
 
 
 class Cursor:
@@ -49,7 +62,8 @@ class Cursor:
     def serialise(self, name: str) -> None:
         """Hold a lock named `name` until the transaction ends (SQLite's IMMEDIATE write lock already does)."""
         if self.dialect == "postgres":
-            self._raw.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (name,))
+            # Advisory locks are database-wide; the schema keeps two deployments in one database apart.
+            self._raw.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':' || %s))", (name,))
 
 
 class SQLiteDatabase:
@@ -90,6 +104,17 @@ class SQLiteDatabase:
         except sqlite3.OperationalError as error:
             raise DatabaseUnavailable(str(error)) from error
 
+    def try_lead(self, name: str) -> Lease | None:
+        """Take the named lock if no other process holds it; an exclusive flock beside the database file."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path.parent / f"{name}.lock", "w")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            return None
+        return Lease(handle.close)
+
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
@@ -104,6 +129,7 @@ class PostgresDatabase:
 
     def __init__(self, *, conninfo: dict[str, Any], schema: str, max_size: int, timeout: float):
         self.schema = schema
+        self._conninfo = conninfo
         self.pool = ConnectionPool(
             kwargs={**conninfo, "options": f"-c search_path={schema}", "row_factory": dict_row, "autocommit": True},
             min_size=1,
@@ -128,6 +154,20 @@ class PostgresDatabase:
                 yield Cursor(raw, self.dialect)
         except psycopg.OperationalError as error:
             raise DatabaseUnavailable(str(error)) from error
+
+    def try_lead(self, name: str) -> Lease | None:
+        """Take the named advisory lock if free; a dedicated session holds it, so it dies with the process."""
+        try:
+            conn = psycopg.connect(**self._conninfo, autocommit=True)
+            # Advisory locks are database-wide: the schema keeps two deployments in one database apart.
+            key = f"{self.schema}:{name}"
+            taken = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (key,)).fetchone()[0]
+        except psycopg.OperationalError as error:
+            raise DatabaseUnavailable(str(error)) from error
+        if not taken:
+            conn.close()
+            return None
+        return Lease(conn.close)
 
     def close(self) -> None:
         if self._opened:

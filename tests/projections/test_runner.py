@@ -121,3 +121,36 @@ def test_the_case_list_shows_an_agency_only_what_it_may_see(services):
     services.projections.catch_up()
     page = services.case_listing.list(RequestContext(Actor("f", "FBI", "F", frozenset({"agent"})), "r"))
     assert page["items"] == []
+
+
+def test_only_one_worker_leads_at_a_time(services):
+    first = services.views_db.try_lead("pathways-projection-worker")
+    try:
+        assert services.views_db.try_lead("pathways-projection-worker") is None
+    finally:
+        first.release()
+
+
+def test_a_standby_worker_takes_over_when_the_leader_lets_go(services):
+    first = services.views_db.try_lead("pathways-projection-worker")
+    first.release()
+    second = services.views_db.try_lead("pathways-projection-worker")
+    assert second is not None
+    second.release()
+
+
+def test_a_standby_runner_folds_nothing_while_another_leads(services):
+    import threading
+
+    populate(services, cases=1)
+    lease = services.views_db.try_lead("pathways-projection-worker")
+    stop = threading.Event()
+    standby = threading.Thread(target=services.projections.run_forever, args=(stop, 0.01))
+    standby.start()
+    try:
+        assert services.projections.wait_for("case_list", services.ledger.max_position(), timeout=0.5) is False
+        lease.release()
+        assert services.projections.wait_for("case_list", services.ledger.max_position(), timeout=10) is True
+    finally:
+        stop.set()
+        standby.join(timeout=10)
