@@ -12,7 +12,7 @@ control_socket_disable = True
 _connect_timeout = float(os.environ.get("POSTGRES_CONNECT_TIMEOUT", "5"))
 timeout = max(30, int(10 * (_connect_timeout + 0.2)) + 10)
 graceful_timeout = 30
-keepalive = 5
+# Sync workers close every connection after its response, so keep-alive would change nothing here.
 accesslog = None  # the app writes one JSON line per request itself
 errorlog = "-"
 loglevel = "info"

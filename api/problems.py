@@ -22,6 +22,7 @@ STATUS_OF: dict[type[errors.CoordinationError], int] = {
     errors.Forbidden: 403,
     errors.Invalid: 422,
     errors.Conflict: 409,
+    errors.Contended: 503,
     errors.PreconditionFailed: 412,
     errors.PreconditionRequired: 428,
     errors.IdempotencyKeyReused: 422,

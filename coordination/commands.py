@@ -16,6 +16,7 @@ from eventsourcing.persistence import IntegrityError, InterfaceError, Operationa
 from coordination.context import RequestContext
 from coordination.errors import (
     Conflict,
+    Contended,
     Forbidden,
     IdempotencyKeyReused,
     Invalid,
@@ -29,7 +30,8 @@ from domain.idempotency import IdempotencyRecord
 from domain.keys import idempotency_id
 
 A = TypeVar("A", bound=Aggregate)
-MAX_ATTEMPTS = 12
+# Retries of a lost race are bounded by time, not count: under a hot case each attempt may lose to several.
+RETRY_BUDGET_SECONDS = 10.0
 
 
 @dataclass
@@ -90,7 +92,8 @@ class CommandRunner:
             replay = self._replay(ctx)
             if replay is not None:
                 return replay
-            for attempt in range(MAX_ATTEMPTS):
+            deadline, attempt = time.monotonic() + RETRY_BUDGET_SECONDS, 0
+            while time.monotonic() < deadline:
                 session = Session(self.ledger)
                 with translated_domain_errors():
                     result = decide(session)
@@ -105,7 +108,8 @@ class CommandRunner:
                     if not retry_on_conflict:
                         raise Conflict("another write landed first; reload and retry") from None
                     _back_off(attempt)
-        raise Conflict("too many concurrent writes to this object; retry shortly")
+                    attempt += 1
+        raise Contended("too many concurrent writes to this object; retry shortly")
 
     def _save(self, ctx: RequestContext, session: Session, result: dict[str, Any]) -> int | None:
         pending: list[Aggregate] = list(session.changed)
@@ -141,7 +145,7 @@ class CommandRunner:
 
 def _back_off(attempt: int) -> None:
     # Jitter spreads racing writers apart so that the next attempt of each is likely to win.
-    time.sleep(random.uniform(0, 0.002 * (2 ** min(attempt, 6))))
+    time.sleep(random.uniform(0, min(0.05, 0.002 * (2 ** min(attempt, 5)))))
 
 
 class translated_domain_errors:

@@ -28,6 +28,10 @@ class Conflict(CoordinationError):
     """The object's present state refuses the command, or a concurrent write won."""
 
 
+class Contended(CoordinationError):
+    """So many writers raced for one object that this one did not win within its retry budget; retry later."""
+
+
 class PreconditionFailed(CoordinationError):
     """If-Match named a version that is no longer current."""
 

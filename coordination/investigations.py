@@ -157,12 +157,21 @@ class Investigations:
         def decide(session: Session) -> dict[str, Any]:
             inv = access.contributable(session.find(Investigation, inv_id), ctx.actor)
             check_version(inv, expected_version)
-            inv.correct(corrects=corrects, changes=changes, reason=reason, now=_now(), envelope=ctx.envelope)
+            inv.correct(corrects=corrects, entry=self._entry(inv_id, corrects), changes=changes, reason=reason,
+                        now=_now(), envelope=ctx.envelope)
             session.add(inv)
             return {"investigation_id": inv.id, "entry_version": inv.version, "version": inv.version,
                     "corrects": corrects}
 
         return self.runner.run(ctx, decide, retry_on_conflict=False, guarded=True)
+
+
+    def _entry(self, inv_id: UUID, version: int) -> dict[str, Any] | None:
+        """The stored event at `version`, described as an entry of the case (None if there is none)."""
+        if version < 1:
+            return None
+        stored = list(self.ledger.events.get(inv_id, gt=version - 1, lte=version))
+        return Investigation.entry_of(stored[0]) if stored else None
 
 
 def _require_if_match(expected_version: int | None) -> None:

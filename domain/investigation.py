@@ -33,23 +33,19 @@ class Investigation(ChainedAggregate):
             inv.owning_agency, inv.case_agent = self.owning_agency, self.case_agent
             inv.status, inv.opened_at = "opened", self.occurred_at
             inv.shares, inv.subjects, inv.merged_into = {}, {}, None
-            inv.entries = {"1": _entry("opening", self.envelope)}
 
     class ActionLogged(ChainedAggregate.Event):
         kind: str
         summary: str
         location: dict[str, Any] | None
 
-        def apply(self, inv: Investigation) -> None:
-            inv.entries[str(self.originator_version)] = _entry("action", self.envelope)
-
+        # Nothing to keep: the aggregate holds only what decisions need, so loading stays flat as cases grow.
     class SubjectAdded(ChainedAggregate.Event):
         subject_id: UUID
         details: dict[str, Any]
 
         def apply(self, inv: Investigation) -> None:
             inv.subjects[str(self.subject_id)] = dict(self.details, version=self.originator_version)
-            inv.entries[str(self.originator_version)] = _entry("subject", self.envelope, self.subject_id)
 
     class Shared(ChainedAggregate.Event):
         agency: str
@@ -75,17 +71,18 @@ class Investigation(ChainedAggregate):
 
     class EntryCorrected(ChainedAggregate.Event):
         corrects: int
+        entry_kind: str
+        subject_id: UUID | None
         changes: dict[str, Any]
         reason: str
 
         def apply(self, inv: Investigation) -> None:
-            entry = inv.entries[str(self.corrects)]
-            if entry["kind"] == "opening":
+            if self.entry_kind == "opening":
                 for name in ("title", "summary", "threat_domain"):
                     if name in self.changes:
                         setattr(inv, name, self.changes[name])
-            elif entry["kind"] == "subject":
-                inv.subjects[entry["subject_id"]].update(self.changes)
+            elif self.entry_kind == "subject":
+                inv.subjects[str(self.subject_id)].update(self.changes)
 
     @classmethod
     def open(
@@ -171,26 +168,40 @@ class Investigation(ChainedAggregate):
         )
 
     def correct(
-        self, *, corrects: int, changes: dict[str, Any], reason: str, now: datetime, envelope: Envelope
+        self, *, corrects: int, entry: dict[str, Any] | None, changes: dict[str, Any], reason: str,
+        now: datetime, envelope: Envelope,
     ) -> None:
-        """Correct an earlier entry by a new event that names it; the original stays on record."""
+        """Correct an earlier entry (as `entry_of` describes it) by a new event that names it."""
         self._refuse_if_frozen()
-        entry = self.entries.get(str(corrects))
-        if entry is None or entry["kind"] not in CORRECTABLE:
+        if entry is None or entry["version"] != corrects or entry["kind"] not in CORRECTABLE:
             raise DomainError("names no opening, action or subject of this case", "corrects")
         actor = envelope.actor
         is_author = entry["author"] == actor.sub
         is_owners_supervisor = actor.agency == self.owning_agency and actor.has_any_role("supervisor")
         if not (is_author or is_owners_supervisor):
             raise NotPermitted("only its author or a supervisor of the owning agency corrects an entry", "corrects")
-        current = self.subjects.get(entry.get("subject_id") or "", {})
+        subject_id = entry.get("subject_id")
+        current = self.subjects.get(subject_id or "", {})
         self._record(
             self.EntryCorrected,
             envelope=envelope,
             corrects=corrects,
+            entry_kind=entry["kind"],
+            subject_id=UUID(subject_id) if subject_id else None,
             changes=checked_changes(entry["kind"], changes, now, current),
             reason=rules.text(reason, "reason", max_len=2000),
         )
+
+    @classmethod
+    def entry_of(cls, event: Any) -> dict[str, Any] | None:
+        """What a stored event is as an entry of the case (opening, action, subject), and who wrote it."""
+        kind = {cls.Opened: "opening", cls.ActionLogged: "action", cls.SubjectAdded: "subject"}.get(type(event))
+        if kind is None:
+            return None
+        actor = event.envelope["actor"]
+        subject_id = getattr(event, "subject_id", None)
+        return {"version": event.originator_version, "kind": kind, "author": actor["sub"],
+                "agency": actor["agency"], "subject_id": str(subject_id) if subject_id else None}
 
     def access_of(self, agency: str) -> str | None:
         """What an agency may do with the case: owner, contribute, read, or nothing."""
@@ -202,10 +213,3 @@ class Investigation(ChainedAggregate):
         if self.status in FROZEN:
             raise StateConflict(f"the case is {self.status}; reopen it first")
 
-
-def _entry(kind: str, envelope: dict[str, Any], subject_id: UUID | None = None) -> dict[str, Any]:
-    actor = envelope["actor"]
-    entry = {"kind": kind, "author": actor["sub"], "agency": actor["agency"]}
-    if subject_id is not None:
-        entry["subject_id"] = str(subject_id)
-    return entry

@@ -55,7 +55,7 @@ class CaseList(Projection):
             rows.delete(SHARES, {"investigation_id": key["id"], "agency": event.agency})
         elif isinstance(event, Investigation.StatusChanged):
             changes["status"] = event.to_status
-        elif isinstance(event, Investigation.EntryCorrected) and event.corrects == 1:
+        elif isinstance(event, Investigation.EntryCorrected) and event.entry_kind == "opening":
             changes.update({k: v for k, v in event.changes.items() if k in ("title", "summary", "threat_domain")})
         rows.update(TABLE, key, changes)
 

@@ -180,7 +180,8 @@ def test_a_correction_is_a_new_event_that_changes_the_case_and_keeps_the_origina
     opened, corrected = _timeline(client, case)
     assert opened["data"]["title"] == "Smugling corridor"
     assert corrected["type"] == "entry_corrected"
-    assert corrected["data"] == {"corrects": 1, "changes": {"title": "Smuggling corridor"}, "reason": "typo"}
+    assert corrected["data"] == {"corrects": 1, "entry_kind": "opening", "subject_id": None,
+                                 "changes": {"title": "Smuggling corridor"}, "reason": "typo"}
 
 
 def test_a_correction_of_an_entry_that_does_not_exist_is_a_422_naming_corrects(client):

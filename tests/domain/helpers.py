@@ -130,3 +130,11 @@ def replay(events: list[Any]) -> Investigation:
     for event in events[1:]:
         inv = event.mutate(inv)
     return inv
+
+
+def entry_at(inv: Investigation, version: int) -> dict | None:
+    """The pending event at `version` as an entry, as the use case would describe the stored one."""
+    for event in inv.pending_events:
+        if event.originator_version == version:
+            return Investigation.entry_of(event)
+    return None

@@ -13,6 +13,7 @@ from tests.domain.helpers import (
     NOW,
     SUPERVISOR,
     add,
+    entry_at,
     log,
     open_case,
     opened_case,
@@ -32,7 +33,8 @@ def eventful_case() -> Investigation:
     inv.share(agency="FBI", access="contribute", envelope=AGENT)
     inv.revoke_share(agency="FBI", envelope=AGENT)
     inv.change_status(status="active", reason="approved", merged_into=None, envelope=SUPERVISOR)
-    inv.correct(corrects=2, changes={"summary": "Reworded"}, reason="typo", now=NOW, envelope=AGENT)
+    inv.correct(corrects=2, entry=entry_at(inv, 2),
+                changes={"summary": "Reworded"}, reason="typo", now=NOW, envelope=AGENT)
     return inv
 
 

@@ -25,6 +25,10 @@ from tests.domain.helpers import (
 OPENING, ACTION, SUBJECT, PARTNERS_ACTION, STATUS_CHANGE, SHARE, BUSINESS = 1, 2, 3, 4, 5, 6, 7
 
 
+# The stored history of the case under test, as the use case would read it from the ledger.
+HISTORY: dict[int, object] = {}
+
+
 def case_with_entries() -> Investigation:
     """Alice's case: her opening, action and person; a DEA contributor's action; a status change; a business."""
     inv = open_case(by=AGENT)
@@ -34,16 +38,21 @@ def case_with_entries() -> Investigation:
     inv.change_status(status="active", reason="approved", merged_into=None, envelope=SUPERVISOR)
     inv.share(agency="DEA", access="contribute", envelope=AGENT)
     add(inv, business(), by=AGENT)
-    inv.collect_events()
+    HISTORY.clear()
+    HISTORY.update({e.originator_version: e for e in inv.collect_events()})
     return inv
 
 
+def entry_of(version: int) -> dict | None:
+    return Investigation.entry_of(HISTORY[version]) if version in HISTORY else None
+
+
 def correct(inv: Investigation, corrects: int, by=AGENT, reason: str = "typo", **changes) -> None:
-    inv.correct(corrects=corrects, changes=changes, reason=reason, now=NOW, envelope=by)
+    inv.correct(corrects=corrects, entry=entry_of(corrects), changes=changes, reason=reason, now=NOW, envelope=by)
 
 
 def subject_of(inv: Investigation, version: int) -> dict:
-    return inv.subjects[inv.entries[str(version)]["subject_id"]]
+    return inv.subjects[str(HISTORY[version].subject_id)]
 
 
 # --- who may correct --------------------------------------------------------------------------
@@ -89,7 +98,8 @@ def test_a_supervisor_of_the_owning_agency_corrects_anyones_entry(version):
     inv = case_with_entries()
     changes = {1: {"title": "Coyote"}, 3: {"role": "leader"}}.get(version, {"summary": "Reworded"})
 
-    inv.correct(corrects=version, changes=changes, reason="review", now=NOW, envelope=SUPERVISOR)
+    inv.correct(corrects=version, entry=entry_of(version),
+                changes=changes, reason="review", now=NOW, envelope=SUPERVISOR)
 
     assert only_event(inv).corrects == version
 
@@ -194,7 +204,8 @@ def test_a_correction_cannot_itself_be_corrected():
 def test_a_field_that_this_kind_of_entry_cannot_have_corrected_is_refused(version, changes, field):
     inv = case_with_entries()
 
-    error = refused(lambda: inv.correct(corrects=version, changes=changes, reason="r", now=NOW, envelope=AGENT))
+    error = refused(lambda: inv.correct(corrects=version, entry=entry_of(version),
+                                        changes=changes, reason="r", now=NOW, envelope=AGENT))
 
     assert error.field == field
 
@@ -228,7 +239,8 @@ def test_a_correction_without_a_reason_is_refused():
 def test_corrected_values_are_checked_by_the_rule_that_checked_the_original(version, changes, field):
     inv = case_with_entries()
 
-    error = refused(lambda: inv.correct(corrects=version, changes=changes, reason="r", now=NOW, envelope=AGENT))
+    error = refused(lambda: inv.correct(corrects=version, entry=entry_of(version),
+                                        changes=changes, reason="r", now=NOW, envelope=AGENT))
 
     assert error.field == field
     assert inv.collect_events() == []

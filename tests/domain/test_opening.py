@@ -90,4 +90,6 @@ def test_the_opened_event_is_the_first_link_of_the_hash_chain():
 
 
 def test_the_opening_is_entry_one_authored_by_the_opener():
-    assert open_case().entries == {"1": {"kind": "opening", "author": "alice", "agency": "HSI"}}
+    opened = open_case().collect_events()[0]
+    assert Investigation.entry_of(opened) == {"version": 1, "kind": "opening", "author": "alice", "agency": "HSI",
+                                              "subject_id": None}

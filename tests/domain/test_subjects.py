@@ -32,7 +32,8 @@ def test_an_added_subject_is_kept_on_the_case_with_the_version_that_added_it():
 
     assert inv.subjects[str(subject_id)]["name"] == "Juan Perez"
     assert inv.subjects[str(subject_id)]["version"] == 2
-    assert inv.entries["2"] == {"kind": "subject", "author": "alice", "agency": "HSI", "subject_id": str(subject_id)}
+    assert Investigation.entry_of(inv.pending_events[-1]) == {
+        "version": 2, "kind": "subject", "author": "alice", "agency": "HSI", "subject_id": str(subject_id)}
 
 
 @pytest.mark.parametrize("witting", [True, False])
