@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from typing import Any
 
 import jwt
@@ -18,11 +21,18 @@ class InvalidToken(Exception):
     """The bearer token is missing, malformed, expired, or not from our identity provider."""
 
 
+CACHE_SIZE = 4096
+CACHE_SECONDS = 60.0
+
+
 class TokenVerifier:
     """Verifies JWTs against the JWKS, a public key file, or (local use only) the HS256 dev secret."""
 
     def __init__(self, settings: AuthSettings):
         self.settings = settings
+        # A client sends the same token on every request: remember a verified one briefly, never past its exp.
+        self._verified: OrderedDict[str, tuple[float, Actor]] = OrderedDict()
+        self._lock = threading.Lock()
         self._jwks = jwt.PyJWKClient(settings.jwks_url, cache_keys=True) if settings.jwks_url else None
         self._public_key = settings.public_key_file.read_text() if settings.public_key_file else None
 
@@ -40,6 +50,21 @@ class TokenVerifier:
         raise InvalidToken("unsupported token algorithm")
 
     def verify(self, token: str) -> Actor:
+        now = time.time()
+        with self._lock:
+            cached = self._verified.get(token)
+            if cached is not None and cached[0] > now:
+                self._verified.move_to_end(token)
+                return cached[1]
+        claims = self._claims(token)
+        actor = self._actor(claims)
+        with self._lock:
+            self._verified[token] = (min(now + CACHE_SECONDS, float(claims["exp"])), actor)
+            while len(self._verified) > CACHE_SIZE:
+                self._verified.popitem(last=False)
+        return actor
+
+    def _claims(self, token: str) -> dict[str, Any]:
         try:
             key, algorithms = self._key_and_algorithms(token)
             claims = jwt.decode(
@@ -49,7 +74,7 @@ class TokenVerifier:
             )
         except (jwt.PyJWTError, ValueError) as error:
             raise InvalidToken(str(error)) from None
-        return self._actor(claims)
+        return claims
 
     def _actor(self, claims: dict[str, Any]) -> Actor:
         agency = claims.get(self.settings.claim_agency)
