@@ -98,13 +98,14 @@ class TimelineQuery(Strict):
 
 
 class AuditQuery(Strict):
-    sub = fields.String(validate=validate.Length(1, 200))
-    agency = fields.String(validate=AGENCY)
-    object_id = fields.String(validate=validate.Length(1, 200))
+    sub = fields.String(validate=validate.Length(1, 200), metadata={"description": "the actor (token subject)"})
+    agency = fields.String(validate=AGENCY, metadata={"description": "the actor's agency"})
+    object_id = fields.String(validate=validate.Length(1, 200), metadata={"description": "e.g. an investigation id"})
     outcome = fields.String(validate=validate.OneOf(("allowed", "denied", "rejected", "failed")))
-    action = fields.String(validate=validate.Length(1, 100))
-    since = fields.AwareDateTime()
-    until = fields.AwareDateTime()
+    action = fields.String(validate=validate.Length(1, 100),
+                           metadata={"description": "e.g. POST investigations.Actions"})
+    since = fields.AwareDateTime(metadata={"description": "recorded at or after"})
+    until = fields.AwareDateTime(metadata={"description": "recorded before"})
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 500))
     cursor = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9]{1,18}$", error="not a cursor"))
 
