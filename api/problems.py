@@ -101,7 +101,7 @@ class PathwaysApi(Api):
         prepare_response(default, self.spec, PROBLEM_JSON)
         self.spec.components.response("DEFAULT_ERROR", default, lazy=True)
 
-    def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
+    def handle_http_exception(self, error: HTTPException) -> Response:
         code = error.code or 500
         data = getattr(error, "data", None) or {}
         headers = dict(error.get_headers()) if code != 500 else {}

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import g, request
 from flask_smorest import abort
+from werkzeug.exceptions import PreconditionFailed
 
 from coordination.commands import Outcome
 from coordination.context import Idempotency, RequestContext
@@ -44,8 +45,8 @@ def if_match() -> int | None:
     if raw is None or raw.strip() == "*":
         return None
     found = _ETAG.match(raw.strip())
-    if not found:
-        abort(412, message="If-Match must be the ETag of the version you read")
+    if found is None:
+        raise PreconditionFailed("If-Match must be the ETag of the version you read")
     return int(found.group(1))
 
 

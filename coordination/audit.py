@@ -92,7 +92,8 @@ class AuditTrail:
     ) -> dict[str, Any]:
         """Audit records, newest first, filtered; for auditors only."""
         access.require_role(ctx.actor, access.AUDIT_READERS, "reading the audit trail")
-        where, params = ["1 = 1"], []
+        where: list[str] = ["1 = 1"]
+        params: list[Any] = []
         for name in FILTERS:
             if filters.get(name) is not None:
                 where.append(f"{name} = ?")

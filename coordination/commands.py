@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from uuid import UUID
@@ -58,7 +59,7 @@ class Session:
 
     def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
         try:
-            aggregate = self.ledger.repository.get(aggregate_id)
+            aggregate: Aggregate = self.ledger.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
         return aggregate if isinstance(aggregate, cls) else None
@@ -148,29 +149,23 @@ def _back_off(attempt: int) -> None:
     time.sleep(random.uniform(0, min(0.05, 0.002 * (2 ** min(attempt, 5)))))
 
 
-class translated_domain_errors:
-    """Context manager: domain rule breaks become Invalid or Conflict."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
-        if isinstance(exc, StateConflict):
-            raise Conflict(exc.message, exc.field) from None
-        if isinstance(exc, NotPermitted):
-            raise Forbidden(exc.message) from None
-        if isinstance(exc, DomainError):
-            raise Invalid(exc.message, exc.field) from None
-        return False
+@contextmanager
+def translated_domain_errors() -> Iterator[None]:
+    """Domain rule breaks become Invalid, Forbidden or Conflict."""
+    try:
+        yield
+    except StateConflict as error:
+        raise Conflict(error.message, error.field) from None
+    except NotPermitted as error:
+        raise Forbidden(error.message) from None
+    except DomainError as error:
+        raise Invalid(error.message, error.field) from None
 
 
-class translated_store_errors:
-    """Context manager: an unreachable store becomes StoreUnavailable (503), not a stack trace."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
-        if isinstance(exc, (OperationalError, InterfaceError)):
-            raise StoreUnavailable("the event store is unreachable; retry shortly") from exc
-        return False
+@contextmanager
+def translated_store_errors() -> Iterator[None]:
+    """An unreachable store becomes StoreUnavailable (503), not a stack trace."""
+    try:
+        yield
+    except (OperationalError, InterfaceError) as error:
+        raise StoreUnavailable("the event store is unreachable; retry shortly") from error

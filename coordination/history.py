@@ -68,7 +68,8 @@ class History:
         """Recompute the case's hash chain from the stored events; name the first broken link."""
         with translated_store_errors():
             access.readable(Session(self.ledger).find(Investigation, inv_id), ctx.actor)
-            return verify_chain(self.ledger, inv_id)
+            report = verify_chain(self.ledger, inv_id)
+        return report
 
 
 def verify_chain(ledger: Ledger, aggregate_id: UUID) -> dict[str, Any]:

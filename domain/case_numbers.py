@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from eventsourcing.domain import Aggregate
 
 from domain.keys import case_sequence_id
@@ -9,6 +11,11 @@ from domain.keys import case_sequence_id
 
 class CaseNumberSequence(Aggregate):
     """The counter of case numbers one agency has issued in one year."""
+
+    if TYPE_CHECKING:
+        agency: str
+        year: int
+        last: int
 
     class Started(Aggregate.Created):
         agency: str

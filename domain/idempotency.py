@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.domain import Aggregate
 
@@ -11,6 +11,13 @@ from domain.keys import idempotency_id
 
 class IdempotencyRecord(Aggregate):
     """One per agency and Idempotency-Key, saved atomically with the events its request produced."""
+
+    if TYPE_CHECKING:
+        agency: str
+        sub: str
+        key: str
+        request_digest: str
+        result: dict[str, Any]
 
     class Recorded(Aggregate.Created):
         agency: str

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from domain import rules
@@ -18,6 +18,19 @@ from domain.vocabulary import ACTION_KINDS, SHARE_ACCESS, THREAT_DOMAINS
 
 class Investigation(ChainedAggregate):
     """A case owned by one agency, visible to the agencies it is shared with."""
+
+    if TYPE_CHECKING:  # state set by the events below; annotations at runtime would make it a dataclass
+        case_number: str
+        title: str
+        threat_domain: str
+        summary: str
+        owning_agency: str
+        case_agent: dict[str, str]
+        status: str
+        opened_at: datetime
+        shares: dict[str, str]
+        subjects: dict[str, dict[str, Any]]
+        merged_into: UUID | None
 
     class Opened(ChainedAggregate.Created):
         case_number: str
@@ -195,7 +208,8 @@ class Investigation(ChainedAggregate):
     @classmethod
     def entry_of(cls, event: Any) -> dict[str, Any] | None:
         """What a stored event is as an entry of the case (opening, action, subject), and who wrote it."""
-        kind = {cls.Opened: "opening", cls.ActionLogged: "action", cls.SubjectAdded: "subject"}.get(type(event))
+        kinds: dict[type, str] = {cls.Opened: "opening", cls.ActionLogged: "action", cls.SubjectAdded: "subject"}
+        kind = kinds.get(type(event))
         if kind is None:
             return None
         actor = event.envelope["actor"]

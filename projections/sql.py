@@ -161,7 +161,8 @@ class PostgresDatabase:
             conn = psycopg.connect(**self._conninfo, autocommit=True)
             # Advisory locks are database-wide: the schema keeps two deployments in one database apart.
             key = f"{self.schema}:{name}"
-            taken = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (key,)).fetchone()[0]
+            row = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (key,)).fetchone()
+            taken = bool(row and row[0])
         except psycopg.OperationalError as error:
             raise DatabaseUnavailable(str(error)) from error
         if not taken:

@@ -15,6 +15,7 @@ from tests.domain.helpers import (
     SUPERVISOR,
     add,
     business,
+    entry_at,
     log,
     only_event,
     open_case,
@@ -48,7 +49,8 @@ def entry_of(version: int) -> dict | None:
 
 
 def correct(inv: Investigation, corrects: int, by=AGENT, reason: str = "typo", **changes) -> None:
-    inv.correct(corrects=corrects, entry=entry_of(corrects), changes=changes, reason=reason, now=NOW, envelope=by)
+    entry = entry_at(inv, corrects) or entry_of(corrects)
+    inv.correct(corrects=corrects, entry=entry, changes=changes, reason=reason, now=NOW, envelope=by)
 
 
 def subject_of(inv: Investigation, version: int) -> dict:
