@@ -30,6 +30,12 @@ OPENING, ACTION, SUBJECT, PARTNERS_ACTION, STATUS_CHANGE, SHARE, BUSINESS = 1, 2
 HISTORY: dict[int, object] = {}
 
 
+@pytest.fixture(autouse=True)
+def fresh_history():
+    """Each test starts with no stored history of its own; none leaks from the test before."""
+    HISTORY.clear()
+
+
 def case_with_entries() -> Investigation:
     """Alice's case: her opening, action and person; a DEA contributor's action; a status change; a business."""
     inv = open_case(by=AGENT)
