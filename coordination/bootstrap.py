@@ -80,9 +80,7 @@ def build(settings: Settings, *, create_tables: bool = False) -> Services:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     ledger = Ledger(env=ledger_env(settings, create_tables=create_tables))
     views_db, audit_db = _databases(settings)
-    runner = ProjectionRunner(
-        recorder=ledger.recorder, mapper=ledger.mapper, db=views_db, projections=[p() for p in PROJECTIONS]
-    )
+    runner = ProjectionRunner(log=ledger, db=views_db, projections=[p() for p in PROJECTIONS])
     commands = CommandRunner(ledger)
     return Services(
         settings=settings,
@@ -106,6 +104,7 @@ def migrate(settings: Settings) -> None:
         _create_schema(settings)
     services = build(settings, create_tables=True)
     try:
+        services.ledger.max_position()  # constructing the ledger creates its tables
         services.projections.create_tables()
         services.audit.create_tables()
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from eventsourcing.application import Application
@@ -11,10 +12,50 @@ from domain.investigation import Investigation
 
 
 class Ledger(Application):
-    """Every aggregate of Pathways, stored in one log; snapshots keep long cases quick to load."""
+    """Every aggregate of Pathways, stored in one log; snapshots keep long cases quick to load.
+
+    The library connects while it constructs an application (PostgreSQL type adapters), so the ledger
+    defers that to first use: a process can start while the database is down and answer 503 until it is back.
+    """
 
     name = "Ledger"
     snapshotting_intervals = {Investigation: 200}
+
+    def __init__(self, env: dict[str, str] | None = None):
+        self._deferred_env = env
+        self._construction = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called for attributes not set yet: the infrastructure that construction creates.
+        if name.startswith("__") or name in ("_deferred_env", "_construction"):
+            raise AttributeError(name)
+        self._construct()
+        return object.__getattribute__(self, name)
+
+    def _construct(self) -> None:
+        with self._construction:
+            if "recorder" in self.__dict__:
+                return
+            try:
+                super().__init__(self._deferred_env)
+            except Exception:
+                self._discard_partial_construction()
+                raise
+
+    def _discard_partial_construction(self) -> None:
+        factory = self.__dict__.get("factory")
+        if factory is not None:
+            factory.close()
+        for name in ("closing", "env", "factory", "mapper", "recorder", "events", "snapshots"):
+            self.__dict__.pop(name, None)
+
+    @property
+    def constructed(self) -> bool:
+        return "recorder" in self.__dict__
+
+    def close(self) -> None:
+        if self.constructed:
+            super().close()
 
     def max_position(self) -> int:
         return self.recorder.max_notification_id() or 0

@@ -28,11 +28,8 @@ class PositionMoved(Exception):
 class ProjectionRunner:
     """Folds the ledger's notifications into each projection, its rows and position in one transaction."""
 
-    def __init__(
-        self, *, recorder: Any, mapper: Any, db: Any, projections: Sequence[Projection], batch_size: int = 500
-    ):
-        self.recorder = recorder
-        self.mapper = mapper
+    def __init__(self, *, log: Any, db: Any, projections: Sequence[Projection], batch_size: int = 500):
+        self.log = log  # anything with the eventsourcing application's `recorder` and `mapper`
         self.db = db
         self.projections = {p.name: p for p in projections}
         self.batch_size = batch_size
@@ -67,7 +64,7 @@ class ProjectionRunner:
     def step(self, projection: Projection) -> tuple[int, bool]:
         """Fold one batch; returns (events folded, whether the end of the log was reached)."""
         start = self.position(projection.name)
-        notifications = self.recorder.select_notifications(
+        notifications = self.log.recorder.select_notifications(
             start=start, limit=self.batch_size, inclusive_of_start=False
         )
         if not notifications:
@@ -78,7 +75,7 @@ class ProjectionRunner:
             rows, folded = Rows(cur), 0
             for notification in notifications:
                 if notification.topic in projection.topics:
-                    projection.apply(self.mapper.to_domain_event(notification), notification.id, rows)
+                    projection.apply(self.log.mapper.to_domain_event(notification), notification.id, rows)
                     folded += 1
             _advance(cur, projection.name, start, notifications[-1].id)
         return folded, len(notifications) < self.batch_size

@@ -38,8 +38,8 @@ def rows(services) -> list[dict]:
 
 def fresh_runner(services, batch_size: int = 500) -> ProjectionRunner:
     """A second runner on the same stores, as after a worker restart."""
-    return ProjectionRunner(recorder=services.ledger.recorder, mapper=services.ledger.mapper, db=services.views_db,
-                            projections=[CaseList()], batch_size=batch_size)
+    return ProjectionRunner(log=services.ledger, db=services.views_db, projections=[CaseList()],
+                            batch_size=batch_size)
 
 
 def test_catching_up_folds_every_case_into_the_case_list(services):

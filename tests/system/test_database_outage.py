@@ -31,7 +31,7 @@ def outage(tmp_path):
     })
     bootstrap.migrate(settings)
     services = bootstrap.build(settings)
-    yield create_app({"SERVICES": services}).test_client(), proxy
+    yield services, proxy
     proxy.cut()
     services.close()
     drop_schema(schema)
@@ -42,7 +42,8 @@ def open_case(client):
 
 
 def test_a_write_during_an_outage_is_a_503_with_retry_after_and_a_write_after_it_succeeds(outage):
-    client, proxy = outage
+    services, proxy = outage
+    client = create_app({"SERVICES": services}).test_client()
     assert open_case(client).status_code == 201
     proxy.cut()
     during = open_case(client)
@@ -51,3 +52,18 @@ def test_a_write_during_an_outage_is_a_503_with_retry_after_and_a_write_after_it
     assert (during.status_code, during.mimetype, bool(during.headers.get("Retry-After"))) == (
         503, "application/problem+json", True)
     assert after.status_code == 201 and after.get_json()["case_number"].endswith("-00002")
+
+
+def test_an_app_started_while_the_database_is_down_serves_once_it_is_back(outage):
+    services, proxy = outage
+    settings = services.settings
+    proxy.cut()
+    cold = bootstrap.build(settings)  # a gunicorn worker booting during the outage
+    try:
+        client = create_app({"SERVICES": cold}).test_client()
+        during = open_case(client)
+        proxy.start()
+        after = open_case(client)
+    finally:
+        cold.close()
+    assert during.status_code == 503 and after.status_code == 201
