@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from coordination import access
+from coordination.audit_spool import AuditSpool
 from coordination.context import RequestContext
 from coordination.errors import StoreUnavailable
 
@@ -62,9 +63,12 @@ def _hash(prev: str, row: dict[str, Any]) -> str:
 class AuditTrail:
     """Appends records to a chain that the verifier can check; reading it is itself audited by the api."""
 
-    def __init__(self, db: Database, *, unavailable: tuple[type[Exception], ...] = ()):
+    def __init__(
+        self, db: Database, *, unavailable: tuple[type[Exception], ...] = (), spool: AuditSpool | None = None
+    ):
         self.db = db
         self.unavailable = unavailable
+        self.spool = spool
 
     def create_tables(self) -> None:
         with self.db.transaction(write=True) as cur:
@@ -72,19 +76,35 @@ class AuditTrail:
                 cur.execute(statement)
 
     def record(self, record: AuditRecord) -> int:
-        """Append one record, chained to the last; writers queue on a lock so the chain never forks."""
-        row = asdict(record)
+        """Append one record, chained to the last; while the store is down it waits in the spool, not lost."""
+        try:
+            if self.spool is not None and self.spool.pending():
+                self.spool.drain(self._append_all)
+            return self._append_all([asdict(record)])[-1]
+        except self.unavailable:
+            if self.spool is None:
+                raise
+            self.spool.add(asdict(record))
+            return 0
+
+    def _append_all(self, rows: list[dict[str, Any]]) -> list[int]:
+        # Writers queue on a lock, so the chain never forks.
+        seqs = []
         with self.db.transaction(write=True) as cur:
             cur.serialise(TABLE)
             last = cur.execute(f"SELECT seq, hash FROM {TABLE} ORDER BY seq DESC LIMIT 1").fetchone()
-            seq, prev = (int(last["seq"]) + 1, last["hash"]) if last else (1, GENESIS)
-            row.update(seq=seq, prev_hash=prev, hash=_hash(prev, row))
-            columns = list(row)
-            cur.execute(
-                f"INSERT INTO {TABLE} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                [row[c] for c in columns],
-            )
-        return seq
+            seq, prev = (int(last["seq"]), last["hash"]) if last else (0, GENESIS)
+            for record in rows:
+                seq += 1
+                row = dict(record, seq=seq, prev_hash=prev, hash=_hash(prev, record))
+                columns = list(row)
+                cur.execute(
+                    f"INSERT INTO {TABLE} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                    [row[c] for c in columns],
+                )
+                prev = row["hash"]
+                seqs.append(seq)
+        return seqs
 
     def search(
         self, ctx: RequestContext, *, filters: dict[str, str | None], since: datetime | None = None,

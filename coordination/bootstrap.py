@@ -8,6 +8,7 @@ from typing import Any
 from eventsourcing.persistence import InterfaceError, OperationalError
 
 from coordination.audit import AuditTrail
+from coordination.audit_spool import AuditSpool
 from coordination.case_listing import CaseListing
 from coordination.commands import CommandRunner
 from coordination.config import Settings
@@ -94,7 +95,8 @@ def build(settings: Settings, *, create_tables: bool = False) -> Services:
             CaseListQuery(views_db, runner), log_head=ledger.max_position, read_wait_max=settings.read_wait_max,
             unavailable=(DatabaseUnavailable,),
         ),
-        audit=AuditTrail(audit_db, unavailable=(DatabaseUnavailable,)),
+        audit=AuditTrail(audit_db, unavailable=(DatabaseUnavailable,),
+                         spool=AuditSpool(settings.data_dir / "audit-spool.jsonl")),
     )
 
 

@@ -92,7 +92,7 @@ class SQLiteDatabase:
         try:
             conn = self._connection()
             conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-        except sqlite3.OperationalError as error:
+        except (sqlite3.OperationalError, OSError) as error:
             raise DatabaseUnavailable(str(error)) from error
         try:
             yield Cursor(conn.cursor(), self.dialect)

@@ -75,3 +75,24 @@ def test_the_trail_pages_newest_first(services):
 def test_only_auditors_read_the_trail(services):
     with pytest.raises(Forbidden):
         services.audit.search(RequestContext(Actor("a", "HSI", "A", frozenset({"agent", "admin"})), "r"), filters={})
+
+
+def test_a_record_made_while_the_audit_store_is_down_is_chained_once_it_is_back(services, tmp_path):
+    from coordination.audit import AuditTrail
+    from coordination.audit_spool import AuditSpool
+    from projections.sql import DatabaseUnavailable, SQLiteDatabase
+
+    spool = AuditSpool(tmp_path / "spool.jsonl")
+    unreachable = SQLiteDatabase(tmp_path / "no-such-dir" / "file-not-dir" / "audit.db")
+    (tmp_path / "no-such-dir").write_text("a file where a directory should be")
+    down = AuditTrail(unreachable, unavailable=(DatabaseUnavailable,), spool=spool)
+    up = AuditTrail(services.audit_db, unavailable=(DatabaseUnavailable,), spool=spool)
+
+    down.record(AuditRecord(sub="while-down", agency="HSI", action="GET x", outcome="allowed", status=200,
+                            request_id="r1", source="127.0.0.1"))
+    up.record(AuditRecord(sub="after", agency="HSI", action="GET x", outcome="allowed", status=200,
+                          request_id="r2", source="127.0.0.1"))
+
+    page = services.audit.search(AUDITOR, filters={})
+    assert [r["sub"] for r in reversed(page["items"])] == ["while-down", "after"]
+    assert services.audit.verify()["intact"] and not spool.pending()
