@@ -65,6 +65,12 @@ class Actions(MethodView):
 
 @blp.route("/<uuid:investigation_id>/subjects")
 class Subjects(MethodView):
+    @blp.response(200, schemas.SubjectListSchema)
+    def get(self, investigation_id: UUID) -> Any:
+        """List the investigation's subjects as they stand now, corrections applied."""
+        page = services().investigations.subjects(context(), investigation_id)
+        return page, {"ETag": etag(page["version"])}
+
     @blp.arguments(schemas.AddSubjectSchema)
     @blp.response(201, schemas.SubjectSchema)
     def post(self, body: dict[str, Any], investigation_id: UUID) -> Any:

@@ -167,6 +167,11 @@ class SubjectSchema(EntrySchema):
     identifiers = fields.List(fields.Nested(SubjectIdentifierSchema), required=True)
 
 
+class SubjectListSchema(ma.Schema):
+    items = fields.List(fields.Nested(SubjectSchema), required=True)
+    version = fields.Integer(required=True)
+
+
 class TimelineActorSchema(ma.Schema):
     sub = fields.String(required=True)
     name = fields.String(required=True)

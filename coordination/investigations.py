@@ -68,6 +68,18 @@ class Investigations:
             inv = Session(self.ledger).find(Investigation, investigation_id_)
         return investigation_view(access.readable(inv, ctx.actor), ctx.actor.agency)
 
+    def subjects(self, ctx: RequestContext, investigation_id_: UUID) -> dict[str, Any]:
+        """The case's subjects as they stand now (corrections applied), in the order they were added."""
+        with translated_store_errors():
+            inv = Session(self.ledger).find(Investigation, investigation_id_)
+        inv = access.readable(inv, ctx.actor)
+        items = [
+            {"investigation_id": inv.id, "subject_id": UUID(subject_id), "entry_version": subject["version"],
+             "version": inv.version, **{k: v for k, v in subject.items() if k != "version"}}
+            for subject_id, subject in sorted(inv.subjects.items(), key=lambda item: item[1]["version"])
+        ]
+        return {"items": items, "version": inv.version}
+
     def log_action(
         self, ctx: RequestContext, inv_id: UUID, *, kind: str, summary: str,
         occurred_at: datetime | None, location: dict[str, Any] | None, expected_version: int | None,

@@ -55,6 +55,7 @@ ROUTES = {
         Route("read", "GET", ITEM, lambda case: case.url),
         Route("log action", "POST", f"{ITEM}/actions", lambda case: f"{case.url}/actions",
               lambda caller, case: {"kind": "surveillance", "summary": "Watched the stash house"}),
+        Route("list subjects", "GET", f"{ITEM}/subjects", lambda case: f"{case.url}/subjects"),
         Route("add subject", "POST", f"{ITEM}/subjects", lambda case: f"{case.url}/subjects",
               lambda caller, case: {"kind": "person", "name": "Juan Perez", "role": "transporter",
                                     "identifiers": [{"type": "phone", "value": "+52 962 123 4567"}]}),
@@ -70,7 +71,8 @@ ROUTES = {
     )
 }
 
-_ITEM_ROUTES = ("read", "log action", "add subject", "share", "revoke share", "change status", "correct",
+_ITEM_ROUTES = ("read", "list subjects", "log action", "add subject",  # every route under one case
+                "share", "revoke share", "change status", "correct",
                 "timeline", "integrity")
 
 
@@ -83,18 +85,23 @@ def _case_route_denial(status: int) -> dict[str, int]:
 
 
 MATRIX: dict[str, dict[str, int]] = {
-    "hsi_agent": _row(list=200, open=201, read=200, log_action=201, add_subject=201, share=200, revoke_share=200,
-                      change_status=403, correct=201, timeline=200, integrity=200, audit=403),
-    "hsi_supervisor": _row(list=200, open=201, read=200, log_action=201, add_subject=201, share=200,
-                           revoke_share=200, change_status=200, correct=201, timeline=200, integrity=200, audit=403),
-    "hsi_analyst": _row(list=200, open=403, read=200, log_action=403, add_subject=403, share=403, revoke_share=403,
-                        change_status=403, correct=403, timeline=200, integrity=200, audit=403),
+    "hsi_agent": _row(list=200, open=201, read=200, list_subjects=200, log_action=201, add_subject=201,
+                      share=200, revoke_share=200, change_status=403, correct=201, timeline=200, integrity=200,
+                      audit=403),
+    "hsi_supervisor": _row(list=200, open=201, read=200, list_subjects=200, log_action=201, add_subject=201,
+                           share=200, revoke_share=200, change_status=200, correct=201, timeline=200,
+                           integrity=200, audit=403),
+    "hsi_analyst": _row(list=200, open=403, read=200, list_subjects=200, log_action=403, add_subject=403,
+                        share=403, revoke_share=403, change_status=403, correct=403, timeline=200, integrity=200,
+                        audit=403),
     "hsi_prosecutor": _case_route_denial(403),
     "hsi_auditor": {**_case_route_denial(403), "audit": 200},
-    "dea_agent": _row(list=200, open=201, read=200, log_action=403, add_subject=403, share=403, revoke_share=403,
-                      change_status=403, correct=403, timeline=200, integrity=200, audit=403),
-    "cbp_agent": _row(list=200, open=201, read=200, log_action=201, add_subject=201, share=403, revoke_share=403,
-                      change_status=403, correct=201, timeline=200, integrity=200, audit=403),
+    "dea_agent": _row(list=200, open=201, read=200, list_subjects=200, log_action=403, add_subject=403,
+                      share=403, revoke_share=403, change_status=403, correct=403, timeline=200, integrity=200,
+                      audit=403),
+    "cbp_agent": _row(list=200, open=201, read=200, list_subjects=200, log_action=201, add_subject=201,
+                      share=403, revoke_share=403, change_status=403, correct=201, timeline=200, integrity=200,
+                      audit=403),
     "fbi_agent": {**{name: 404 for name in _ITEM_ROUTES}, "list": 200, "open": 201, "audit": 403},
 }
 

@@ -439,3 +439,14 @@ def test_an_error_carries_the_request_id_in_its_header_and_body(client):
 
     assert response.headers["X-Request-ID"] == "req-404"
     assert problem(response, 404)["request_id"] == "req-404"
+
+
+def test_the_subjects_list_shows_each_subject_with_its_corrections_applied(client):
+    case = open_case(client)
+    added = client.post(f"{case.url}/subjects", json={"kind": "person", "name": "Juan Perz", "role": "transporter"},
+                        headers=auth()).get_json()
+    client.post(f"{case.url}/corrections", headers=auth(If_Match=f'"{added["version"]}"'),
+                json={"corrects": added["entry_version"], "changes": {"name": "Juan Perez"}, "reason": "typo"})
+    listed = client.get(f"{case.url}/subjects", headers=auth())
+    assert listed.status_code == 200 and listed.headers["ETag"] == '"3"'
+    assert [(s["subject_id"], s["name"]) for s in listed.get_json()["items"]] == [(added["subject_id"], "Juan Perez")]
