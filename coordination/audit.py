@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -12,21 +14,39 @@ from coordination import access
 from coordination.audit_spool import AuditSpool
 from coordination.context import RequestContext
 from coordination.errors import StoreUnavailable
+from domain.chain import GENESIS
 
-GENESIS = "0" * 64
+log = logging.getLogger(__name__)
 MAX_PAGE = 500
 TABLE = "audit_records"
 DDL = (
-    f"CREATE TABLE IF NOT EXISTS {TABLE} (seq BIGINT PRIMARY KEY, recorded_at TEXT NOT NULL, "
-    "sub TEXT NOT NULL, agency TEXT NOT NULL, roles TEXT NOT NULL, action TEXT NOT NULL, "
-    "object_type TEXT NOT NULL, object_id TEXT NOT NULL, outcome TEXT NOT NULL, status INTEGER NOT NULL, "
-    "request_id TEXT NOT NULL, source TEXT NOT NULL, detail TEXT NOT NULL, prev_hash TEXT NOT NULL, "
-    "hash TEXT NOT NULL)",
+    f"CREATE TABLE IF NOT EXISTS {TABLE} (seq BIGINT PRIMARY KEY, record_id TEXT NOT NULL UNIQUE, "
+    "recorded_at TEXT NOT NULL, sub TEXT NOT NULL, agency TEXT NOT NULL, roles TEXT NOT NULL, "
+    "action TEXT NOT NULL, object_type TEXT NOT NULL, object_id TEXT NOT NULL, outcome TEXT NOT NULL, "
+    "status INTEGER NOT NULL, request_id TEXT NOT NULL, source TEXT NOT NULL, detail TEXT NOT NULL, "
+    "prev_hash TEXT NOT NULL, hash TEXT NOT NULL)",
     f"CREATE INDEX IF NOT EXISTS {TABLE}_sub ON {TABLE} (sub, seq)",
     f"CREATE INDEX IF NOT EXISTS {TABLE}_agency ON {TABLE} (agency, seq)",
     f"CREATE INDEX IF NOT EXISTS {TABLE}_object ON {TABLE} (object_id, seq)",
 )
-_FIELDS = ("recorded_at", "sub", "agency", "roles", "action", "object_type", "object_id",
+# The store itself refuses to change or remove a record; tampering then needs the schema owner's hand.
+APPEND_ONLY = {
+    "sqlite": (
+        f"CREATE TRIGGER IF NOT EXISTS {TABLE}_no_update BEFORE UPDATE ON {TABLE} "
+        "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END",
+        f"CREATE TRIGGER IF NOT EXISTS {TABLE}_no_delete BEFORE DELETE ON {TABLE} "
+        "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END",
+    ),
+    "postgres": (
+        f"CREATE OR REPLACE FUNCTION {TABLE}_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'the audit trail is append-only'; END $$",
+        f"CREATE OR REPLACE TRIGGER {TABLE}_append_only BEFORE UPDATE OR DELETE ON {TABLE} "
+        f"FOR EACH ROW EXECUTE FUNCTION {TABLE}_append_only()",
+        f"CREATE OR REPLACE TRIGGER {TABLE}_no_truncate BEFORE TRUNCATE ON {TABLE} "
+        f"FOR EACH STATEMENT EXECUTE FUNCTION {TABLE}_append_only()",
+    ),
+}
+_FIELDS = ("record_id", "recorded_at", "sub", "agency", "roles", "action", "object_type", "object_id",
            "outcome", "status", "request_id", "source", "detail")
 FILTERS = ("sub", "agency", "object_id", "outcome", "action")
 
@@ -47,6 +67,7 @@ class AuditRecord:
     object_id: str = ""
     detail: str = ""
     recorded_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+    record_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
 class Database(Protocol):
@@ -71,21 +92,36 @@ class AuditTrail:
         self.spool = spool
 
     def create_tables(self) -> None:
+        """Create the audit table, its indexes and the triggers that keep it append-only."""
         with self.db.transaction(write=True) as cur:
-            for statement in DDL:
+            for statement in (*DDL, *APPEND_ONLY[self.db.dialect]):
                 cur.execute(statement)
 
     def record(self, record: AuditRecord) -> int:
         """Append one record, chained to the last; while the store is down it waits in the spool, not lost."""
+        row = asdict(record)
         try:
-            if self.spool is not None and self.spool.pending():
-                self.spool.drain(self._append_all)
-            return self._append_all([asdict(record)])[-1]
+            self._drain_spool()
+            return self._append_all([row])[-1]
         except self.unavailable:
             if self.spool is None:
                 raise
-            self.spool.add(asdict(record))
+            self.spool.add(row)
             return 0
+
+    def _drain_spool(self) -> None:
+        if self.spool is None or not self.spool.pending():
+            return
+        try:
+            self.spool.drain(self._append_all, unreadable=self._record_unreadable)
+        except self.unavailable:
+            raise
+        except Exception:
+            log.exception("could not drain the audit spool; its records stay there")
+
+    def _record_unreadable(self, line: str) -> dict[str, Any]:
+        return asdict(AuditRecord(sub="-", agency="-", action="audit spool", outcome="failed", status=0,
+                                  request_id="", source="", detail=f"unreadable spooled record: {line[:200]}"))
 
     def _append_all(self, rows: list[dict[str, Any]]) -> list[int]:
         # Writers queue on a lock, so the chain never forks.
@@ -94,7 +130,7 @@ class AuditTrail:
             cur.serialise(TABLE)
             last = cur.execute(f"SELECT seq, hash FROM {TABLE} ORDER BY seq DESC LIMIT 1").fetchone()
             seq, prev = (int(last["seq"]), last["hash"]) if last else (0, GENESIS)
-            for record in rows:
+            for record in self._not_yet_recorded(cur, rows):
                 seq += 1
                 row = dict(record, seq=seq, prev_hash=prev, hash=_hash(prev, record))
                 columns = list(row)
@@ -105,6 +141,16 @@ class AuditTrail:
                 prev = row["hash"]
                 seqs.append(seq)
         return seqs
+
+    @staticmethod
+    def _not_yet_recorded(cur: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        # A spool drained twice (a crash between commit and truncate) must not record anything twice.
+        ids = [r["record_id"] for r in rows]
+        found = cur.execute(
+            f"SELECT record_id FROM {TABLE} WHERE record_id IN ({', '.join('?' * len(ids))})", ids
+        ).fetchall()
+        recorded = {r["record_id"] for r in found}
+        return [r for r in rows if r["record_id"] not in recorded]
 
     def search(
         self, ctx: RequestContext, *, filters: dict[str, str | None], since: datetime | None = None,

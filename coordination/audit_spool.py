@@ -30,16 +30,33 @@ class AuditSpool:
         except FileNotFoundError:
             return False
 
-    def drain(self, append_all: Callable[[list[dict[str, Any]]], Any]) -> None:
-        """Hand every spooled record to `append_all` (one transaction); empty the spool only if it succeeded."""
+    def drain(
+        self, append_all: Callable[[list[dict[str, Any]]], Any], *, unreadable: Callable[[str], dict[str, Any]]
+    ) -> None:
+        """Hand every spooled record to `append_all` (one transaction); empty the spool only if it succeeded.
+
+        A line that cannot be read (a process killed mid-write) is kept aside in `<spool>.corrupt` and replaced
+        by the record `unreadable(line)` makes of it, so one torn line never blocks the others.
+        """
         with self._locked() as handle:
             handle.seek(0)
-            rows = [json.loads(line) for line in handle if line.strip()]
+            rows = [self._parsed(line, unreadable) for line in handle if line.strip()]
             if rows:
                 append_all(rows)
             handle.seek(0)
             handle.truncate()
             os.fsync(handle.fileno())
+
+    def _parsed(self, line: str, unreadable: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
+        try:
+            row = json.loads(line)
+            if isinstance(row, dict) and "record_id" in row:
+                return row
+        except ValueError:
+            pass
+        with open(self.path.with_suffix(".corrupt"), "a") as aside:
+            aside.write(line if line.endswith("\n") else line + "\n")
+        return unreadable(line)
 
     @contextmanager
     def _locked(self) -> Iterator[Any]:

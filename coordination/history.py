@@ -12,6 +12,7 @@ from coordination.context import RequestContext
 from coordination.ledger import Ledger
 from domain.chain import GENESIS, event_digest
 from domain.investigation import Investigation
+from domain.sharing import sees_contribution
 
 MAX_PAGE = 500
 _ENVELOPE_FIELDS = frozenset({"envelope", "occurred_at", "prev_digest", "digest", "timestamp", "originator_topic"})
@@ -36,11 +37,11 @@ def timeline_entry(event: Any) -> dict[str, Any]:
     }
 
 
-def _visible_to(entry: dict[str, Any], agency: str, owner: str) -> bool:
-    # Third agency rule: a partner learns of its own share, not of the owner's other partners.
-    if agency == owner or entry["type"] not in _SHARE_EVENTS:
-        return True
-    return entry["data"].get("agency") == agency
+def _visible_to(entry: dict[str, Any], viewer: str, owner: str) -> bool:
+    # Third agency rule: a partner sees the owner's entries and its own, and only its own share.
+    if not sees_contribution(viewer, owner, entry["actor"]["agency"]):
+        return False
+    return entry["type"] not in _SHARE_EVENTS or sees_contribution(viewer, owner, entry["data"]["agency"])
 
 
 class History:

@@ -13,6 +13,7 @@ from coordination.errors import NotFound, PreconditionRequired
 from domain.case_numbers import CaseNumberSequence
 from domain.investigation import Investigation
 from domain.keys import case_sequence_id, investigation_id
+from domain.sharing import sees_contribution
 
 
 def _now() -> datetime:
@@ -21,7 +22,8 @@ def _now() -> datetime:
 
 def investigation_view(inv: Investigation, agency: str) -> dict[str, Any]:
     """The case as its readers see it; only the owner sees every agency it is shared with."""
-    shares = inv.shares if inv.owning_agency == agency else {a: s for a, s in inv.shares.items() if a == agency}
+    owner = inv.owning_agency
+    shares = {a: s for a, s in inv.shares.items() if sees_contribution(agency, owner, a)}
     return {
         "id": inv.id,
         "case_number": inv.case_number,
@@ -35,6 +37,14 @@ def investigation_view(inv: Investigation, agency: str) -> dict[str, Any]:
         "version": inv.version,
         "opened_at": inv.opened_at,
     }
+
+
+def subject_view(inv: Investigation, subject_id: str) -> dict[str, Any]:
+    """A subject as it stands now, with the entry that added it and the case's version."""
+    subject = inv.subjects[subject_id]
+    details = {k: v for k, v in subject.items() if k not in ("version", "agency")}
+    return {"investigation_id": inv.id, "subject_id": UUID(subject_id), "entry_version": subject["version"],
+            "version": inv.version, **details}
 
 
 class Investigations:
@@ -74,9 +84,9 @@ class Investigations:
             inv = Session(self.ledger).find(Investigation, investigation_id_)
         inv = access.readable(inv, ctx.actor)
         items = [
-            {"investigation_id": inv.id, "subject_id": UUID(subject_id), "entry_version": subject["version"],
-             "version": inv.version, **{k: v for k, v in subject.items() if k != "version"}}
+            subject_view(inv, subject_id)
             for subject_id, subject in sorted(inv.subjects.items(), key=lambda item: item[1]["version"])
+            if sees_contribution(ctx.actor.agency, inv.owning_agency, subject["agency"])
         ]
         return {"items": items, "version": inv.version}
 
@@ -107,9 +117,7 @@ class Investigations:
             check_version(inv, expected_version)
             inv.add_subject(subject_id=subject_id, details=details, now=_now(), envelope=ctx.envelope)
             session.add(inv)
-            subject = dict(inv.subjects[str(subject_id)])
-            return {"investigation_id": inv.id, "subject_id": subject_id, "entry_version": subject.pop("version"),
-                    "version": inv.version, **subject}
+            return subject_view(inv, str(subject_id))
 
         return self.runner.run(ctx, decide, retry_on_conflict=True, guarded=expected_version is not None)
 

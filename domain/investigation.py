@@ -58,7 +58,9 @@ class Investigation(ChainedAggregate):
         details: dict[str, Any]
 
         def apply(self, inv: Investigation) -> None:
-            inv.subjects[str(self.subject_id)] = dict(self.details, version=self.originator_version)
+            inv.subjects[str(self.subject_id)] = dict(
+                self.details, version=self.originator_version, agency=self.envelope["actor"]["agency"]
+            )
 
     class Shared(ChainedAggregate.Event):
         agency: str

@@ -8,6 +8,7 @@ from typing import Any
 from eventsourcing.utils import get_topic
 
 from domain.investigation import Investigation
+from domain.sharing import sees_contribution
 from projections.projection import Projection, Rows
 
 TABLE = "case_list"
@@ -125,8 +126,7 @@ class CaseListQuery:
 
 
 def _item(row: dict[str, Any], shares: list[dict[str, str]], agency: str) -> dict[str, Any]:
-    # Third agency rule, as on the aggregate: a partner sees its own share only.
-    visible_shares = shares if row["owning_agency"] == agency else [s for s in shares if s["agency"] == agency]
+    visible_shares = [s for s in shares if sees_contribution(agency, row["owning_agency"], s["agency"])]
     return {
         "id": row["id"],
         "case_number": row["case_number"],

@@ -31,19 +31,38 @@ def test_a_chain_of_records_verifies_intact(services):
                                        "first_broken": None}
 
 
-def test_a_record_changed_by_hand_is_named(services):
+def as_schema_owner(services, statement: str) -> None:
+    """Change the trail as someone who owns the schema could: first switch off its append-only triggers."""
+    with services.audit_db.transaction(write=True) as cur:
+        if services.audit_db.dialect == "sqlite":
+            cur.execute("DROP TRIGGER audit_records_no_update")
+            cur.execute("DROP TRIGGER audit_records_no_delete")
+        else:
+            cur.execute("ALTER TABLE audit_records DISABLE TRIGGER USER")
+        cur.execute(statement)
+
+
+@pytest.mark.parametrize("statement", ["UPDATE audit_records SET outcome = 'denied' WHERE seq = 1",
+                                       "DELETE FROM audit_records WHERE seq = 1"], ids=["update", "delete"])
+def test_the_store_refuses_to_change_or_remove_a_record(services, statement):
+    record(services)
+    with pytest.raises(Exception, match="append-only"), services.audit_db.transaction(write=True) as cur:
+        cur.execute(statement)
+    assert services.audit.verify() == {"intact": True, "records": 1, "head": services.audit.verify()["head"],
+                                       "first_broken": None}
+
+
+def test_a_record_changed_by_the_schema_owner_is_named(services):
     for _ in range(3):
         record(services)
-    with services.audit_db.transaction(write=True) as cur:
-        cur.execute("UPDATE audit_records SET outcome = 'denied' WHERE seq = 2")
+    as_schema_owner(services, "UPDATE audit_records SET outcome = 'denied' WHERE seq = 2")
     assert services.audit.verify()["first_broken"] == {"seq": 2, "problem": "its content does not match its hash"}
 
 
-def test_a_record_deleted_by_hand_is_named(services):
+def test_a_record_deleted_by_the_schema_owner_is_named(services):
     for _ in range(3):
         record(services)
-    with services.audit_db.transaction(write=True) as cur:
-        cur.execute("DELETE FROM audit_records WHERE seq = 2")
+    as_schema_owner(services, "DELETE FROM audit_records WHERE seq = 2")
     assert services.audit.verify()["first_broken"] == {"seq": 3, "problem": "record 2 is missing"}
 
 
@@ -96,3 +115,39 @@ def test_a_record_made_while_the_audit_store_is_down_is_chained_once_it_is_back(
     page = services.audit.search(AUDITOR, filters={})
     assert [r["sub"] for r in reversed(page["items"])] == ["while-down", "after"]
     assert services.audit.verify()["intact"] and not spool.pending()
+
+
+def test_a_torn_spool_line_is_set_aside_and_recorded_without_blocking_the_rest(services, tmp_path):
+    from coordination.audit import AuditTrail
+    from coordination.audit_spool import AuditSpool
+    from projections.sql import DatabaseUnavailable
+
+    spool = AuditSpool(tmp_path / "spool.jsonl")
+    spool.path.write_text('{"sub":"x","agen\n')
+    trail = AuditTrail(services.audit_db, unavailable=(DatabaseUnavailable,), spool=spool)
+    trail.record(AuditRecord(sub="after", agency="HSI", action="GET x", outcome="allowed", status=200,
+                             request_id="r", source="127.0.0.1"))
+    page = services.audit.search(AUDITOR, filters={})
+    assert [(r["sub"], r["outcome"]) for r in reversed(page["items"])] == [("-", "failed"), ("after", "allowed")]
+    assert (tmp_path / "spool.corrupt").read_text() == '{"sub":"x","agen\n' and not spool.pending()
+
+
+def test_a_spool_drained_twice_records_nothing_twice(services, tmp_path):
+    import json
+    from dataclasses import asdict
+
+    from coordination.audit import AuditTrail
+    from coordination.audit_spool import AuditSpool
+    from projections.sql import DatabaseUnavailable
+
+    spooled = asdict(AuditRecord(sub="spooled", agency="HSI", action="GET x", outcome="allowed", status=200,
+                                 request_id="r", source="127.0.0.1"))
+    spool = AuditSpool(tmp_path / "spool.jsonl")
+    trail = AuditTrail(services.audit_db, unavailable=(DatabaseUnavailable,), spool=spool)
+    for _ in range(2):  # as after a crash between the commit and the truncation of the spool
+        spool.path.write_text(json.dumps(spooled) + "\n")
+        record(services, sub="now")
+        trail.record(AuditRecord(sub="now", agency="HSI", action="GET x", outcome="allowed", status=200,
+                                 request_id="r", source="127.0.0.1"))
+    subs = [r["sub"] for r in services.audit.search(AUDITOR, filters={})["items"]]
+    assert subs.count("spooled") == 1
