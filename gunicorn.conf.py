@@ -7,10 +7,12 @@ workers = int(os.environ.get("PATHWAYS_WORKERS", "2"))
 worker_class = "sync"
 # gunicorn >= 25 opens a control socket at a shared default path; two instances on one host would collide.
 control_socket_disable = True
-# eventsourcing retries a lost PostgreSQL connection 10 times, each up to POSTGRES_CONNECT_TIMEOUT + 0.2 s:
-# the worker must outlive that, or an outage kills workers instead of answering 503.
+# eventsourcing retries a lost PostgreSQL connection 10 times, each up to POSTGRES_CONNECT_TIMEOUT + 0.2 s,
+# and a list may wait for the read model (PATHWAYS_READ_WAIT_MAX_SECONDS): the worker must outlive both,
+# or an outage kills workers instead of answering 503.
 _connect_timeout = float(os.environ.get("POSTGRES_CONNECT_TIMEOUT", "5"))
-timeout = max(30, int(10 * (_connect_timeout + 0.2)) + 10)
+_read_wait = float(os.environ.get("PATHWAYS_READ_WAIT_MAX_SECONDS", "5"))
+timeout = int(10 * (_connect_timeout + 0.2) + _read_wait) + 20
 graceful_timeout = 30
 # Sync workers close every connection after its response, so keep-alive would change nothing here.
 accesslog = None  # the app writes one JSON line per request itself

@@ -21,6 +21,10 @@ class InvalidToken(Exception):
     """The bearer token is missing, malformed, expired, or not from our identity provider."""
 
 
+class IdentityProviderUnavailable(Exception):
+    """The identity provider's keys could not be fetched: not the caller's fault, so 503, not 401."""
+
+
 CACHE_SIZE = 4096
 CACHE_SECONDS = 60.0
 
@@ -33,7 +37,7 @@ class TokenVerifier:
         # A client sends the same token on every request: remember a verified one briefly, never past its exp.
         self._verified: OrderedDict[str, tuple[float, Actor]] = OrderedDict()
         self._lock = threading.Lock()
-        self._jwks = jwt.PyJWKClient(settings.jwks_url, cache_keys=True) if settings.jwks_url else None
+        self._jwks = jwt.PyJWKClient(settings.jwks_url, cache_keys=True, timeout=5) if settings.jwks_url else None
         self._public_key = settings.public_key_file.read_text() if settings.public_key_file else None
 
     def _key_and_algorithms(self, token: str) -> tuple[Any, list[str]]:
@@ -72,6 +76,8 @@ class TokenVerifier:
                 issuer=self.settings.issuer, leeway=self.settings.leeway_seconds,
                 options={"require": ["sub", "exp", "iat", "aud"] + (["iss"] if self.settings.issuer else [])},
             )
+        except jwt.PyJWKClientConnectionError as error:
+            raise IdentityProviderUnavailable(str(error)) from None
         except (jwt.PyJWTError, ValueError) as error:
             raise InvalidToken(str(error)) from None
         return claims

@@ -11,7 +11,7 @@ import structlog
 from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import UnsupportedMediaType
 
-from api.auth import InvalidToken
+from api.auth import IdentityProviderUnavailable, InvalidToken
 from api.observability import observe
 from api.problems import problem
 from coordination.audit import AuditRecord
@@ -51,6 +51,9 @@ def _authenticate() -> Response | None:
         return problem(401, "send a bearer token in the Authorization header", headers={"WWW-Authenticate": BEARER})
     try:
         g.actor = current_app.extensions["pathways.verifier"].verify(token.strip())
+    except IdentityProviderUnavailable:
+        g.auth_failure = "identity provider unavailable"
+        return problem(503, "the identity provider's keys cannot be fetched; retry shortly")
     except InvalidToken as error:
         g.auth_failure = f"invalid token: {error}"[:300]
         return problem(401, "the bearer token was refused", headers={

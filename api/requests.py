@@ -11,12 +11,12 @@ from flask import g, request
 from flask_smorest import abort
 from werkzeug.exceptions import PreconditionFailed
 
-from coordination.commands import Outcome
+from coordination.commands import ANY_VERSION, Outcome
 from coordination.context import Idempotency, RequestContext
 
 POSITION_HEADER = "Pathways-Log-Position"
 _KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
-_ETAG = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
+_ETAG = re.compile(r'^"?(\d{1,18})"?$')
 
 
 def context() -> RequestContext:
@@ -40,10 +40,15 @@ def _idempotency() -> Idempotency | None:
 
 
 def if_match() -> int | None:
-    """The version named by If-Match; one that cannot be a version of ours never matches (412)."""
+    """The version named by If-Match (`*`: any current version); one that cannot be ours never matches (412).
+
+    If-Match compares strongly, so a weak ETag (W/"3") never matches either.
+    """
     raw = request.headers.get("If-Match")
-    if raw is None or raw.strip() == "*":
+    if raw is None:
         return None
+    if raw.strip() == "*":
+        return ANY_VERSION
     found = _ETAG.match(raw.strip())
     if found is None:
         raise PreconditionFailed("If-Match must be the ETag of the version you read")

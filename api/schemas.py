@@ -67,7 +67,7 @@ class ChangeStatusSchema(Strict):
 
 
 class CorrectionSchema(Strict):
-    corrects = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    corrects = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**53))
     changes = fields.Dict(keys=fields.String(), required=True, validate=validate.Length(min=1, max=10))
     reason = fields.String(required=True, validate=validate.Length(1, 2000))
 
@@ -88,7 +88,7 @@ class ListInvestigationsQuery(Strict):
     agency = fields.String(validate=AGENCY)
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 100))
     cursor = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9]{1,18}$", error="not a cursor"))
-    min_position = fields.Integer(load_default=None, validate=validate.Range(min=0),
+    min_position = fields.Integer(load_default=None, validate=validate.Range(min=0, max=2**53),
                                   metadata={"description": "wait (bounded) until the list reflects this log position"})
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import threading
 import time
 from collections import Counter
@@ -13,6 +12,7 @@ from eventsourcing.persistence import IntegrityError
 
 from bench.harness import METER
 from bench.load import Scenario, bucket_per_second, join_threads
+from coordination.commands import back_off
 from coordination.config import Settings
 from coordination.ledger import Ledger, ledger_env
 
@@ -126,7 +126,7 @@ def _library_hot(ledger: Ledger, clients: int, seconds: float, stop: threading.E
                     ledger.save(tally)
                     return attempt
                 except IntegrityError:
-                    time.sleep(random.uniform(0, 0.002 * (2 ** min(attempt, 6))))
+                    back_off(attempt)
             raise RuntimeError("1000 lost races in a row")
 
         return step

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ from projections.runner import ProjectionRunner
 from projections.sql import DatabaseUnavailable, PostgresDatabase, SQLiteDatabase
 
 PROJECTIONS = (CaseList,)
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -42,15 +44,17 @@ class Services:
         try:
             head = self.ledger.max_position()
             checks["ledger"] = {"ok": True, "position": head}
-        except (OperationalError, InterfaceError) as error:
-            return {"ready": False, "checks": {"ledger": {"ok": False, "error": str(error)[:200]}}}
+        except (OperationalError, InterfaceError):
+            log.warning("readiness: the ledger store does not answer", exc_info=True)
+            return {"ready": False, "checks": {"ledger": {"ok": False, "error": "unreachable"}}}
         try:
             lag = {name: head - self.projections.position(name) for name in self.projections.projections}
             checks["projections"] = {"ok": True, "lag": lag}
             self.audit.verify_reachable()
             checks["audit"] = {"ok": True}
-        except DatabaseUnavailable as error:
-            return {"ready": False, "checks": {**checks, "read_store": {"ok": False, "error": str(error)[:200]}}}
+        except DatabaseUnavailable:
+            log.warning("readiness: the read or audit store does not answer", exc_info=True)
+            return {"ready": False, "checks": {**checks, "read_store": {"ok": False, "error": "unreachable"}}}
         return {"ready": True, "checks": checks}
 
     def close(self) -> None:

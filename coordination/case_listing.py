@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from coordination import access
+from coordination.commands import translated_store_errors
 from coordination.context import RequestContext
 from coordination.errors import Invalid, NotYetVisible, StoreUnavailable
 
@@ -39,7 +40,9 @@ class CaseListing:
     ) -> dict[str, Any]:
         """A page of visible cases, newest first; `min_position` waits (bounded) for the caller's own write."""
         access.require_role(ctx.actor, access.CASE_READERS, "listing investigations")
-        if min_position and min_position > self.log_head():
+        with translated_store_errors():
+            head = self.log_head() if min_position else 0
+        if min_position and min_position > head:
             raise Invalid("no write has reached this log position; pass one a write response gave", "min_position")
         try:
             if min_position and not self.reader.wait_for(min_position, self.read_wait_max):

@@ -154,7 +154,8 @@ def rebuild(name: str | None) -> None:
             for projection in names:
                 task = progress.add_task(f"rebuilding {projection}", total=None)
                 folded = services.projections.rebuild(projection)
-                progress.update(task, total=1, completed=1, description=f"{projection}: {folded} events")
+                done = f"{folded} events" if folded is not None else "reset; the running worker refolds it"
+                progress.update(task, total=1, completed=1, description=f"{projection}: {done}")
     finally:
         services.close()
 

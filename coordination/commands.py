@@ -21,7 +21,6 @@ from coordination.errors import (
     Forbidden,
     IdempotencyKeyReused,
     Invalid,
-    NotFound,
     PreconditionFailed,
     StoreUnavailable,
 )
@@ -51,12 +50,6 @@ class Session:
     ledger: Ledger
     changed: list[Aggregate] = field(default_factory=list)
 
-    def get(self, cls: type[A], aggregate_id: UUID, *, what: str = "investigation") -> A:
-        found = self.find(cls, aggregate_id)
-        if found is None:
-            raise NotFound(f"no such {what}")
-        return found
-
     def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
         try:
             aggregate: Aggregate = self.ledger.repository.get(aggregate_id)
@@ -68,9 +61,12 @@ class Session:
         self.changed.extend(a for a in aggregates if a not in self.changed)
 
 
+ANY_VERSION = -1  # If-Match: * — the caller accepts whatever version is current
+
+
 def check_version(aggregate: Aggregate, expected: int | None) -> None:
     """Refuse the write when If-Match named a version other than the current one."""
-    if expected is not None and aggregate.version != expected:
+    if expected is not None and expected != ANY_VERSION and aggregate.version != expected:
         raise PreconditionFailed(f"the version is now {aggregate.version}, not {expected}; reload and retry")
 
 
@@ -108,7 +104,7 @@ class CommandRunner:
                         raise PreconditionFailed("another write landed first; reload and retry") from None
                     if not retry_on_conflict:
                         raise Conflict("another write landed first; reload and retry") from None
-                    _back_off(attempt)
+                    back_off(attempt)
                     attempt += 1
         raise Contended("too many concurrent writes to this object; retry shortly")
 
@@ -144,7 +140,8 @@ class CommandRunner:
         return Outcome(record.result, self.ledger.max_position(), replayed=True)
 
 
-def _back_off(attempt: int) -> None:
+def back_off(attempt: int) -> None:
+    """Sleep a jittered, capped while before retry number `attempt + 1` of a lost race."""
     # Jitter spreads racing writers apart so that the next attempt of each is likely to win.
     time.sleep(random.uniform(0, min(0.05, 0.002 * (2 ** min(attempt, 5)))))
 

@@ -76,7 +76,7 @@ class Settings:
             auth=_auth(env),
             postgres=_postgres(env) if store == "postgres" else None,
             cipher_key=_cipher_key(env),
-            read_wait_max=_number(env, "PATHWAYS_READ_WAIT_MAX_SECONDS", 5.0, 0.0, 60.0),
+            read_wait_max=_number(env, "PATHWAYS_READ_WAIT_MAX_SECONDS", 5.0, 0.0, 30.0),
             aggregate_cache_size=int(_number(env, "PATHWAYS_AGGREGATE_CACHE_SIZE", 1000, 0, 1_000_000)),
         )
 
@@ -133,6 +133,8 @@ def _auth(env: dict[str, str]) -> AuthSettings:
     key_file = env.get("PATHWAYS_AUTH_PUBLIC_KEY_FILE") or None
     if jwks_url and key_file:
         raise ConfigError("PATHWAYS_AUTH_PUBLIC_KEY_FILE", "contradicts PATHWAYS_AUTH_JWKS_URL; set only one")
+    if dev_secret and (jwks_url or key_file):
+        raise ConfigError("PATHWAYS_AUTH_DEV_SECRET", "contradicts a real identity provider; unset it")
     if not (dev_secret or jwks_url or key_file):
         raise ConfigError(
             "PATHWAYS_AUTH_JWKS_URL",
@@ -143,6 +145,8 @@ def _auth(env: dict[str, str]) -> AuthSettings:
         raise ConfigError("PATHWAYS_AUTH_DEV_SECRET", "must be at least 16 characters")
     if key_file and not Path(key_file).is_file():
         raise ConfigError("PATHWAYS_AUTH_PUBLIC_KEY_FILE", f"{key_file} is not a readable file")
+    if (jwks_url or key_file) and not env.get("PATHWAYS_AUTH_ISSUER"):
+        raise ConfigError("PATHWAYS_AUTH_ISSUER", "required with an identity provider: tokens must name it as iss")
     return AuthSettings(
         issuer=env.get("PATHWAYS_AUTH_ISSUER") or None,
         audience=env.get("PATHWAYS_AUTH_AUDIENCE") or "pathways",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -33,8 +34,22 @@ def timeline_entry(event: Any) -> dict[str, Any]:
         "occurred_at": event.occurred_at,
         "recorded_at": event.timestamp,
         "actor": {"sub": actor["sub"], "name": actor.get("name", ""), "agency": actor["agency"]},
-        "data": {k: v for k, v in state.items() if k not in _ENVELOPE_FIELDS and not k.startswith("originator_")},
+        "data": _json_ready({k: v for k, v in state.items()
+                             if k not in _ENVELOPE_FIELDS and not k.startswith("originator_")}),
     }
+
+
+def _json_ready(value: Any) -> Any:
+    """Nested times as RFC 3339 and ids as text, as everywhere else in the API."""
+    if isinstance(value, dict):
+        return {k: _json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    return value
 
 
 def _visible_to(entry: dict[str, Any], viewer: str, owner: str) -> bool:

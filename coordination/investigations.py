@@ -188,7 +188,7 @@ class Investigations:
 
     def _entry(self, inv_id: UUID, version: int) -> dict[str, Any] | None:
         """The stored event at `version`, described as an entry of the case (None if there is none)."""
-        if version < 1:
+        if not 1 <= version <= 2**53:
             return None
         stored = list(self.ledger.events.get(inv_id, gt=version - 1, lte=version))
         return Investigation.entry_of(stored[0]) if stored else None

@@ -34,7 +34,7 @@ def checked_changes(
     _check_subject_kind(changes, current.get("kind"))
     dob = changes.get("date_of_birth", current.get("date_of_birth"))
     checked = {name: _check(name, value, now, dob) for name, value in changes.items()}
-    if "date_of_birth" in checked and "identifiers" not in checked and current.get("identifiers"):
+    if "date_of_birth" in changes and "identifiers" not in checked and current.get("identifiers"):
         # A corrected date of birth must move the name-and-date identifiers with it, or matching goes stale.
         checked["identifiers"] = with_new_date_of_birth(current["identifiers"], checked["date_of_birth"])
     return checked

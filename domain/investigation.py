@@ -191,7 +191,7 @@ class Investigation(ChainedAggregate):
         if entry is None or entry["version"] != corrects or entry["kind"] not in CORRECTABLE:
             raise DomainError("names no opening, action or subject of this case", "corrects")
         actor = envelope.actor
-        is_author = entry["author"] == actor.sub
+        is_author = (entry["author"], entry["agency"]) == (actor.sub, actor.agency)
         is_owners_supervisor = actor.agency == self.owning_agency and actor.has_any_role("supervisor")
         if not (is_author or is_owners_supervisor):
             raise NotPermitted("only its author or a supervisor of the owning agency corrects an entry", "corrects")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from domain.errors import DomainError
@@ -42,7 +42,7 @@ def occurred_at(value: datetime | None, now: datetime, field: str = "occurred_at
         raise DomainError("must carry a time zone", field)
     if value > now + FUTURE_TOLERANCE:
         raise DomainError("must not be more than 5 minutes in the future", field)
-    return value
+    return value.astimezone(UTC)
 
 
 def location(value: dict[str, Any] | None, field: str = "location") -> dict[str, Any] | None:

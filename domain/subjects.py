@@ -67,7 +67,9 @@ def with_new_date_of_birth(identifiers: list[dict[str, Any]], dob: str | None) -
     """A person's name-and-date-of-birth identifiers re-keyed to a corrected date of birth."""
     rekeyed = []
     for identifier in identifiers:
-        if identifier["type"] == "name_dob" and dob is not None:
+        if identifier["type"] == "name_dob":
+            if dob is None:
+                continue  # without a date of birth a name-and-date identifier no longer exists
             identifier = dict(identifier, value=f"{identifier['value'].split('|', 1)[0]}|{dob}")
         rekeyed.append(identifier)
     return rekeyed

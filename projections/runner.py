@@ -56,7 +56,10 @@ class ProjectionRunner:
     def _catch_up(self, projection: Projection) -> int:
         folded = 0
         while True:
-            count, done = self.step(projection)
+            try:
+                count, done = self.step(projection)
+            except PositionMoved:
+                return folded  # another runner is folding this projection; it will finish the job
             folded += count
             if done:
                 return folded
@@ -80,14 +83,24 @@ class ProjectionRunner:
             _advance(cur, projection.name, start, notifications[-1].id)
         return folded, len(notifications) < self.batch_size
 
-    def rebuild(self, name: str) -> int:
-        """Empty a projection's tables and fold the whole ledger again from position 0."""
+    def rebuild(self, name: str) -> int | None:
+        """Empty a projection's tables and fold the whole ledger again from position 0.
+
+        The reset is one transaction. The folding is done here unless a running worker leads, in which case
+        it refolds the projection itself (and None is returned): two folders would only contend.
+        """
         projection = self.projections[name]
         with self.db.transaction(write=True) as cur:
             for table in projection.tables:
                 cur.execute(f"DELETE FROM {table}")
             cur.execute("UPDATE projection_positions SET position = 0 WHERE name = ?", [name])
-        return self._catch_up(projection)
+        lease = self.db.try_lead(LEADER_LOCK)
+        if lease is None:
+            return None
+        try:
+            return self._catch_up(projection)
+        finally:
+            lease.release()
 
     def wait_for(self, name: str, position: int, timeout: float) -> bool:
         """Block until the projection has folded the log up to `position`, or `timeout` seconds pass."""

@@ -45,9 +45,6 @@ class Cursor:
         self._raw.execute(self._sql(statement), tuple(params))
         return self
 
-    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
-        self._raw.executemany(self._sql(statement), [tuple(r) for r in rows])
-
     def fetchone(self) -> dict[str, Any] | None:
         row = self._raw.fetchone()
         return None if row is None else dict(row)
@@ -102,6 +99,7 @@ class SQLiteDatabase:
         try:
             conn.commit()
         except sqlite3.OperationalError as error:
+            conn.rollback()  # never leave this thread's connection inside a failed transaction
             raise DatabaseUnavailable(str(error)) from error
 
     def try_lead(self, name: str) -> Lease | None:

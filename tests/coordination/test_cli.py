@@ -37,6 +37,7 @@ def test_a_minted_dev_token_carries_the_given_claims(cli):
 def test_minting_a_token_without_a_dev_secret_is_refused(cli, monkeypatch):
     monkeypatch.delenv("PATHWAYS_AUTH_DEV_SECRET")
     monkeypatch.setenv("PATHWAYS_AUTH_PUBLIC_KEY_FILE", __file__)
+    monkeypatch.setenv("PATHWAYS_AUTH_ISSUER", "https://idp.example/")
     result = cli.invoke(main, ["token", "--sub", "bob", "--agency", "DEA", "--roles", "agent"])
     assert result.exit_code == 2 and "PATHWAYS_AUTH_DEV_SECRET" in result.output
 

@@ -88,3 +88,19 @@ def test_a_non_numeric_timeout_is_refused():
 
 def test_a_schema_that_is_not_an_identifier_is_refused():
     assert refused_setting({**PG, "POSTGRES_SCHEMA": "x; drop table"}) == "POSTGRES_SCHEMA"
+
+
+def test_a_dev_secret_beside_a_real_identity_provider_is_refused():
+    env = {**BASE, "PATHWAYS_AUTH_JWKS_URL": "https://idp.example/jwks", "PATHWAYS_AUTH_ISSUER": "https://idp.example/"}
+    assert refused_setting(env) == "PATHWAYS_AUTH_DEV_SECRET"
+
+
+def test_an_identity_provider_without_an_issuer_is_refused():
+    env = {**without(BASE, "PATHWAYS_AUTH_DEV_SECRET"), "PATHWAYS_AUTH_JWKS_URL": "https://idp.example/jwks"}
+    assert refused_setting(env) == "PATHWAYS_AUTH_ISSUER"
+
+
+def test_an_identity_provider_with_an_issuer_is_accepted():
+    env = {**without(BASE, "PATHWAYS_AUTH_DEV_SECRET"), "PATHWAYS_AUTH_JWKS_URL": "https://idp.example/jwks",
+           "PATHWAYS_AUTH_ISSUER": "https://idp.example/"}
+    assert Settings.from_env(env).auth.issuer == "https://idp.example/"
