@@ -141,8 +141,8 @@ def _auth(env: dict[str, str]) -> AuthSettings:
             "no way to verify tokens: set PATHWAYS_AUTH_JWKS_URL or PATHWAYS_AUTH_PUBLIC_KEY_FILE "
             "(or, for local use only, PATHWAYS_AUTH_DEV_SECRET)",
         )
-    if dev_secret is not None and len(dev_secret) < 16:
-        raise ConfigError("PATHWAYS_AUTH_DEV_SECRET", "must be at least 16 characters")
+    if dev_secret is not None and len(dev_secret.encode()) < 32:
+        raise ConfigError("PATHWAYS_AUTH_DEV_SECRET", "must be at least 32 bytes (RFC 7518 §3.2)")
     if key_file and not Path(key_file).is_file():
         raise ConfigError("PATHWAYS_AUTH_PUBLIC_KEY_FILE", f"{key_file} is not a readable file")
     if (jwks_url or key_file) and not env.get("PATHWAYS_AUTH_ISSUER"):

@@ -7,7 +7,7 @@ import pytest
 from coordination.config import ConfigError, Settings
 
 BASE = {"PATHWAYS_STORE": "sqlite", "PATHWAYS_DATA_DIR": "/tmp/pathways-config-test",
-        "PATHWAYS_AUTH_DEV_SECRET": "0123456789abcdef"}
+        "PATHWAYS_AUTH_DEV_SECRET": "0123456789abcdef0123456789abcdef"}
 PG = {**BASE, "PATHWAYS_STORE": "postgres", "POSTGRES_DBNAME": "test", "POSTGRES_HOST": "127.0.0.1",
       "POSTGRES_USER": "postgres"}
 

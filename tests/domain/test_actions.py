@@ -1,6 +1,6 @@
 """Logging investigative and enforcement actions on a case."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from uuid import uuid4
 
 import pytest
@@ -167,3 +167,9 @@ def test_the_case_state_does_not_grow_with_the_actions_logged():
         log(many)
     few.collect_events(), many.collect_events()
     assert len(repr(vars(many))) - len(repr(vars(few))) < 20  # version digits and the chain head only
+
+
+def test_an_action_time_given_with_an_offset_is_kept_in_utc():
+    inv = opened_case()
+    log(inv, occurred_at=datetime(2026, 3, 1, 13, 30, tzinfo=timezone(timedelta(hours=2))))
+    assert only_event(inv).occurred_at == datetime(2026, 3, 1, 11, 30, tzinfo=UTC)

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from domain.errors import StateConflict
+from domain.errors import NotPermitted, StateConflict
 from domain.investigation import Investigation
 from tests.domain.helpers import (
     AGENT,
@@ -16,6 +16,7 @@ from tests.domain.helpers import (
     add,
     business,
     entry_at,
+    envelope,
     log,
     only_event,
     open_case,
@@ -321,3 +322,15 @@ def test_a_corrected_identifier_that_is_not_an_object_is_refused():
 
     assert refused(lambda: correct(inv, SUBJECT, identifiers=["+15551234567"])).field == "changes.identifiers.0"
 
+
+
+def test_a_namesake_in_another_agency_is_not_the_author_of_an_entry():
+    inv = case_with_entries()  # PARTNER (dana of DEA) logged the action at version 4
+    namesake = envelope("dana", "HSI", "agent")
+    assert refused(lambda: correct(inv, PARTNERS_ACTION, by=namesake, summary="x"), NotPermitted).field == "corrects"
+
+
+def test_removing_a_date_of_birth_drops_the_name_and_date_identifiers():
+    inv = case_with_entries()
+    correct(inv, SUBJECT, date_of_birth=None)
+    assert subject_of(inv, SUBJECT)["identifiers"] == []

@@ -154,3 +154,12 @@ def test_a_standby_runner_folds_nothing_while_another_leads(services):
     finally:
         stop.set()
         standby.join(timeout=10)
+
+
+def test_a_rebuild_while_a_worker_leads_resets_and_leaves_the_folding_to_it(services, worker):
+    populate(services, cases=2)
+    assert services.projections.wait_for("case_list", services.ledger.max_position(), timeout=10)
+    before = rows(services)
+    assert services.projections.rebuild("case_list") is None
+    assert services.projections.wait_for("case_list", services.ledger.max_position(), timeout=10)
+    assert rows(services) == before
