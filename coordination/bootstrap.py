@@ -96,7 +96,7 @@ def build(settings: Settings, *, create_tables: bool = False) -> Services:
         investigations=Investigations(commands),
         history=History(ledger),
         case_listing=CaseListing(
-            CaseListQuery(views_db, runner), log_head=ledger.max_position, read_wait_max=settings.read_wait_max,
+            CaseListQuery(views_db, runner), ledger=ledger, read_wait_max=settings.read_wait_max,
             unavailable=(DatabaseUnavailable,),
         ),
         audit=AuditTrail(audit_db, unavailable=(DatabaseUnavailable,),

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import builtins
 from typing import Any, Protocol
+from uuid import UUID
 
 from coordination import access
-from coordination.commands import translated_store_errors
+from coordination.commands import Session, translated_store_errors
 from coordination.context import RequestContext
 from coordination.errors import Invalid, NotYetVisible, StoreUnavailable
+from coordination.ledger import Ledger
+from domain.investigation import Investigation
 
 MAX_PAGE = 100
 
@@ -26,11 +29,11 @@ class CaseListing:
     """Lists cases, never one the caller's agency may not see; can wait to show the caller's own writes."""
 
     def __init__(
-        self, reader: CaseListReader, *, log_head: Callable[[], int], read_wait_max: float,
+        self, reader: CaseListReader, *, ledger: Ledger, read_wait_max: float,
         unavailable: tuple[type[Exception], ...],
     ):
         self.reader = reader
-        self.log_head = log_head
+        self.ledger = ledger
         self.read_wait_max = read_wait_max
         self.unavailable = unavailable
 
@@ -41,7 +44,7 @@ class CaseListing:
         """A page of visible cases, newest first; `min_position` waits (bounded) for the caller's own write."""
         access.require_role(ctx.actor, access.CASE_READERS, "listing investigations")
         with translated_store_errors():
-            head = self.log_head() if min_position else 0
+            head = self.ledger.max_position() if min_position else 0
         if min_position and min_position > head:
             raise Invalid("no write has reached this log position; pass one a write response gave", "min_position")
         try:
@@ -53,4 +56,20 @@ class CaseListing:
             )
         except self.unavailable as error:
             raise StoreUnavailable("the read store is unreachable; retry shortly") from error
-        return {"items": items, "next_before": next_before}
+        return {"items": self._still_shared(ctx.actor.agency, items), "next_before": next_before}
+
+    def _still_shared(self, agency: str, items: builtins.list[dict[str, Any]]) -> builtins.list[dict[str, Any]]:
+        """Drop partner cases whose share the ledger has already revoked but the read model not yet folded.
+
+        A revocation must take effect at once, not when the worker catches up; owned cases need no check.
+        """
+        partner_ids = [item["id"] for item in items if item["owning_agency"] != agency]
+        if not partner_ids:
+            return items
+        with translated_store_errors():
+            session = Session(self.ledger)
+            revoked = {
+                inv_id for inv_id in partner_ids
+                if (inv := session.find(Investigation, UUID(str(inv_id)))) is None or inv.access_of(agency) is None
+            }
+        return [item for item in items if item["id"] not in revoked]

@@ -163,3 +163,12 @@ def test_a_rebuild_while_a_worker_leads_resets_and_leaves_the_folding_to_it(serv
     assert services.projections.rebuild("case_list") is None
     assert services.projections.wait_for("case_list", services.ledger.max_position(), timeout=10)
     assert rows(services) == before
+
+
+def test_a_revoked_partner_no_longer_lists_the_case_even_before_the_worker_folds_the_revocation(services):
+    inv = services.investigations.open(HSI, title="Secret op", threat_domain="cybercrime", summary=None).result
+    services.investigations.share(HSI, inv["id"], agency="DEA", access_level="read", expected_version=None)
+    services.projections.catch_up()
+    services.investigations.revoke_share(HSI, inv["id"], agency="DEA", expected_version=None)
+    dea = RequestContext(Actor("dan", "DEA", "Dan", frozenset({"agent"})), "r")
+    assert services.case_listing.list(dea)["items"] == []
