@@ -8,6 +8,7 @@ from typing import Any
 
 from eventsourcing.persistence import InterfaceError, OperationalError
 
+from coordination.anchors import ChainAnchors
 from coordination.audit import AuditTrail
 from coordination.audit_spool import AuditSpool
 from coordination.case_listing import CaseListing
@@ -37,6 +38,7 @@ class Services:
     history: History
     case_listing: CaseListing
     audit: AuditTrail
+    anchors: ChainAnchors
 
     def readiness(self) -> dict[str, Any]:
         """Whether each store answers, and how far the projections trail the ledger."""
@@ -86,7 +88,8 @@ def build(settings: Settings, *, create_tables: bool = False) -> Services:
     ledger = Ledger(env=ledger_env(settings, create_tables=create_tables))
     views_db, audit_db = _databases(settings)
     runner = ProjectionRunner(log=ledger, db=views_db, projections=[p() for p in PROJECTIONS])
-    commands = CommandRunner(ledger)
+    anchors = ChainAnchors(audit_db, unavailable=(DatabaseUnavailable,))
+    commands = CommandRunner(ledger, anchors)
     return Services(
         settings=settings,
         ledger=ledger,
@@ -94,7 +97,8 @@ def build(settings: Settings, *, create_tables: bool = False) -> Services:
         audit_db=audit_db,
         projections=runner,
         investigations=Investigations(commands),
-        history=History(ledger),
+        history=History(ledger, anchors),
+        anchors=anchors,
         case_listing=CaseListing(
             CaseListQuery(views_db, runner), ledger=ledger, read_wait_max=settings.read_wait_max,
             unavailable=(DatabaseUnavailable,),
@@ -113,6 +117,7 @@ def migrate(settings: Settings) -> None:
         services.ledger.max_position()  # constructing the ledger creates its tables
         services.projections.create_tables()
         services.audit.create_tables()
+        services.anchors.create_tables()
     finally:
         services.close()
 

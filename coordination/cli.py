@@ -20,7 +20,7 @@ from rich.progress import Progress
 
 from coordination import bootstrap
 from coordination.config import ConfigError, Settings
-from coordination.history import verify_chain
+from coordination.integrity import verify_chain
 from coordination.tokens import mint_dev_token
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -166,7 +166,7 @@ def verify(investigation_id: UUID) -> None:
     """Check an investigation's hash chain; exits 1 and names the first broken link if it is broken."""
     services = bootstrap.build(_settings())
     try:
-        report = verify_chain(services.ledger, investigation_id)
+        report = verify_chain(services.ledger, investigation_id, services.anchors)
     finally:
         services.close()
     click.echo(json.dumps(report, default=str, indent=2))

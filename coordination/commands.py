@@ -14,6 +14,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
 
+from coordination.anchors import ChainAnchors
 from coordination.context import RequestContext
 from coordination.errors import (
     Conflict,
@@ -25,6 +26,7 @@ from coordination.errors import (
     StoreUnavailable,
 )
 from coordination.ledger import Ledger
+from domain.aggregate import ChainedAggregate
 from domain.errors import DomainError, NotPermitted, StateConflict
 from domain.idempotency import IdempotencyRecord
 from domain.keys import idempotency_id
@@ -73,8 +75,9 @@ def check_version(aggregate: Aggregate, expected: int | None) -> None:
 class CommandRunner:
     """Gives every command the same guarantees: atomic, idempotent, and retried on a lost race when safe."""
 
-    def __init__(self, ledger: Ledger):
+    def __init__(self, ledger: Ledger, anchors: ChainAnchors | None = None):
         self.ledger = ledger
+        self.anchors = anchors
 
     def run(
         self,
@@ -121,6 +124,9 @@ class CommandRunner:
                 )
             )
         recordings = self.ledger.save(*pending)
+        if self.anchors is not None:
+            self.anchors.anchor([(a.id, a.version, a.chain_head) for a in session.changed
+                                 if isinstance(a, ChainedAggregate)])
         return max((r.notification.id for r in recordings), default=None)
 
     def _replay(self, ctx: RequestContext) -> Outcome | None:

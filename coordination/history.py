@@ -8,10 +8,11 @@ from typing import Any
 from uuid import UUID
 
 from coordination import access
+from coordination.anchors import ChainAnchors
 from coordination.commands import Session, translated_store_errors
 from coordination.context import RequestContext
+from coordination.integrity import verify_chain
 from coordination.ledger import Ledger
-from domain.chain import GENESIS, event_digest
 from domain.investigation import Investigation
 from domain.sharing import sees_contribution
 
@@ -62,8 +63,9 @@ def _visible_to(entry: dict[str, Any], viewer: str, owner: str) -> bool:
 class History:
     """Reads a case's stored events in order, for the timeline and for integrity checks."""
 
-    def __init__(self, ledger: Ledger):
+    def __init__(self, ledger: Ledger, anchors: ChainAnchors | None = None):
         self.ledger = ledger
+        self.anchors = anchors
 
     def timeline(self, ctx: RequestContext, inv_id: UUID, *, after: int, limit: int) -> dict[str, Any]:
         """Every event of the case in order, a page at a time (after = the last version seen)."""
@@ -84,53 +86,5 @@ class History:
         """Recompute the case's hash chain from the stored events; name the first broken link."""
         with translated_store_errors():
             access.readable(Session(self.ledger).find(Investigation, inv_id), ctx.actor)
-            report = verify_chain(self.ledger, inv_id)
+            report = verify_chain(self.ledger, inv_id, self.anchors)
         return report
-
-
-def verify_chain(ledger: Ledger, aggregate_id: UUID) -> dict[str, Any]:
-    """Check every stored event of one aggregate against its digest and its predecessor's."""
-    stored = ledger.recorder.select_events(aggregate_id)
-    previous, expected_version = GENESIS, 1
-    for record in stored:
-        try:
-            state = _decoded_state(ledger, record.state)
-        except Exception:  # noqa: BLE001 - any failure to decode is itself the finding
-            return _report(aggregate_id, len(stored), previous, record.originator_version, "cannot be decoded")
-        problem = _link_problem(record, state, previous, expected_version)
-        if problem:
-            return _report(aggregate_id, len(stored), previous, record.originator_version, problem)
-        previous, expected_version = state["digest"], record.originator_version + 1
-    return _report(aggregate_id, len(stored), previous, None, None)
-
-
-def _decoded_state(ledger: Ledger, data: bytes) -> dict[str, Any]:
-    mapper = ledger.mapper
-    if mapper.cipher:
-        data = mapper.cipher.decrypt(data)
-    if mapper.compressor:
-        data = mapper.compressor.decompress(data)
-    return mapper.transcoder.decode(data)
-
-
-def _link_problem(record: Any, state: dict[str, Any], previous: str, expected_version: int) -> str | None:
-    if record.originator_version != expected_version:
-        return f"event {expected_version} is missing"
-    if state.get("prev_digest") != previous:
-        return "does not link to the event before it"
-    digest = event_digest(record.topic, record.originator_id, record.originator_version, state)
-    if state.get("digest") != digest:
-        return "its content does not match its digest"
-    return None
-
-
-def _report(
-    aggregate_id: UUID, count: int, head: str, broken_at: int | None, problem: str | None
-) -> dict[str, Any]:
-    return {
-        "investigation_id": aggregate_id,
-        "intact": problem is None,
-        "events": count,
-        "head": head if problem is None else None,
-        "first_broken": None if problem is None else {"version": broken_at, "problem": problem},
-    }

@@ -10,7 +10,7 @@ import pytest
 from coordination import bootstrap
 from coordination.config import Settings
 from coordination.context import RequestContext
-from coordination.history import verify_chain
+from coordination.integrity import verify_chain
 from domain.envelope import Actor
 from tests.conftest import PG
 
@@ -25,15 +25,15 @@ def case_with_history(services) -> str:
     return inv["id"]
 
 
-def tamper(services, sql_sqlite: str, sql_pg: str, params: tuple) -> None:
+def tamper(services, sql_sqlite: str, sql_pg: str, params: tuple, purpose: str = "events") -> None:
     """Change the ledger by hand, behind the application's back, as an insider with database access might."""
     settings = services.settings
     if settings.store == "sqlite":
         with sqlite3.connect(settings.data_dir / "ledger.db") as conn:
-            conn.execute(sql_sqlite.format(table="stored_events"), params)
+            conn.execute(sql_sqlite.format(table=f"stored_{purpose}"), params)
     else:
         with psycopg.connect(**PG, autocommit=True) as conn:
-            conn.execute(sql_pg.format(table=f'"{settings.postgres.schema}".ledger_events'), params)
+            conn.execute(sql_pg.format(table=f'"{settings.postgres.schema}".ledger_{purpose}'), params)
 
 
 def stored_id(services, inv_id):
@@ -97,3 +97,32 @@ def test_with_a_cipher_key_stored_events_do_not_contain_the_plaintext(encrypted)
 def test_with_a_cipher_key_the_history_still_verifies(encrypted):
     inv_id = case_with_history(encrypted)
     assert verify_chain(encrypted.ledger, inv_id)["intact"]
+
+
+def test_the_newest_events_deleted_by_hand_are_named_as_missing_against_the_anchored_head(services):
+    inv_id = case_with_history(services)
+    tamper(services, "DELETE FROM {table} WHERE originator_version >= 3 AND originator_id = ?",
+           "DELETE FROM {table} WHERE originator_version >= 3 AND originator_id = %s", (stored_id(services, inv_id),))
+    report = verify_chain(services.ledger, inv_id, services.anchors)
+    assert report["first_broken"] == {
+        "version": 3, "problem": "events 3 to 4 are missing (the chain was anchored at 4)"}
+
+
+def test_a_snapshot_edited_by_hand_is_named(services):
+    inv = services.investigations.open(HSI, title="Long case", threat_domain="cybercrime", summary=None).result
+    for _ in range(200):
+        services.investigations.log_action(HSI, inv["id"], kind="search", summary="s", occurred_at=None,
+                                           location=None, expected_version=None)
+    tamper(services, "UPDATE {table} SET state = CAST(replace(CAST(state AS TEXT), 'cybercrime', 'ip_theft') AS BLOB)",
+           "UPDATE {table} SET state = convert_to(replace(convert_from(state, 'UTF8'), 'cybercrime', 'ip_theft'), "
+           "'UTF8')", (), purpose="snapshots")
+    report = verify_chain(services.ledger, inv["id"], services.anchors)
+    assert report["first_broken"] == {"version": 200, "problem": "its snapshot does not match the events before it"}
+
+
+def test_a_long_case_with_an_untouched_snapshot_verifies_intact(services):
+    inv = services.investigations.open(HSI, title="Long case", threat_domain="cybercrime", summary=None).result
+    for _ in range(200):
+        services.investigations.log_action(HSI, inv["id"], kind="search", summary="s", occurred_at=None,
+                                           location=None, expected_version=None)
+    assert verify_chain(services.ledger, inv["id"], services.anchors)["intact"] is True
