@@ -139,6 +139,7 @@ def bench_store(store: str, args: argparse.Namespace, stop: threading.Event) -> 
         for schema in schemas:
             try:
                 pg_exec(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+                pg_exec(f'DROP SCHEMA IF EXISTS "{schema}_audit" CASCADE')
             except Exception as error:  # noqa: BLE001 - say so, keep cleaning
                 print(f"[{store}] could not drop schema {schema}: {error}", file=sys.stderr)
         shutil.rmtree(tmp, ignore_errors=True)

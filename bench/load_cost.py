@@ -72,6 +72,7 @@ def main() -> int:
             with psycopg.connect(dbname="test", host="127.0.0.1", user="postgres", password="",
                                  autocommit=True) as conn:
                 conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}_audit" CASCADE')
     return 0
 
 

@@ -71,14 +71,14 @@ def _databases(settings: Settings) -> tuple[Any, Any]:
         return views, SQLiteDatabase(settings.data_dir / "audit.db", synchronous="FULL")
     pg = settings.postgres
     assert pg is not None
-    shared = PostgresDatabase(
-        conninfo={"dbname": pg.dbname, "host": pg.host, "port": pg.port, "user": pg.user,
-                  "password": pg.password, "connect_timeout": max(1, int(pg.connect_timeout))},
-        schema=pg.schema,
-        max_size=pg.pool_size + pg.max_overflow,
-        timeout=pg.connect_timeout,
-    )
-    return shared, shared
+    conninfo = {"dbname": pg.dbname, "host": pg.host, "port": pg.port, "user": pg.user,
+                "password": pg.password, "connect_timeout": max(1, int(pg.connect_timeout))}
+    views = PostgresDatabase(conninfo=conninfo, schema=pg.schema, max_size=pg.pool_size + pg.max_overflow,
+                             timeout=pg.connect_timeout)
+    # The audit trail is a separate store: its own schema, which a deployment can grant INSERT/SELECT only.
+    audit = PostgresDatabase(conninfo=conninfo, schema=pg.audit_schema, max_size=pg.pool_size,
+                             timeout=pg.connect_timeout)
+    return views, audit
 
 
 def build(settings: Settings, *, create_tables: bool = False) -> Services:
@@ -131,6 +131,7 @@ def _create_schema(settings: Settings) -> None:
     )
     try:
         with db.transaction(write=True) as cur:
-            cur.execute(f'CREATE SCHEMA IF NOT EXISTS "{pg.schema}"')
+            for schema in (pg.schema, pg.audit_schema):
+                cur.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
     finally:
         db.close()

@@ -48,6 +48,7 @@ class PostgresSettings:
     user: str
     password: str
     schema: str
+    audit_schema: str
     connect_timeout: float
     pool_size: int
     max_overflow: int
@@ -114,6 +115,11 @@ def _postgres(env: dict[str, str]) -> PostgresSettings:
     schema = env.get("POSTGRES_SCHEMA", "").strip() or "public"
     if not _SCHEMA.match(schema):
         raise ConfigError("POSTGRES_SCHEMA", "must be a lower-case SQL identifier")
+    audit_schema = env.get("PATHWAYS_AUDIT_SCHEMA", "").strip() or f"{schema}_audit"
+    if not _SCHEMA.match(audit_schema):
+        raise ConfigError("PATHWAYS_AUDIT_SCHEMA", "must be a lower-case SQL identifier")
+    if audit_schema == schema:
+        raise ConfigError("PATHWAYS_AUDIT_SCHEMA", "must differ from POSTGRES_SCHEMA (the audit trail is separate)")
     return PostgresSettings(
         dbname=env["POSTGRES_DBNAME"].strip(),
         host=env["POSTGRES_HOST"].strip(),
@@ -121,6 +127,7 @@ def _postgres(env: dict[str, str]) -> PostgresSettings:
         user=env["POSTGRES_USER"].strip(),
         password=env.get("POSTGRES_PASSWORD", ""),
         schema=schema,
+        audit_schema=audit_schema,
         connect_timeout=_number(env, "POSTGRES_CONNECT_TIMEOUT", 5, 1, 60),
         pool_size=int(_number(env, "POSTGRES_POOL_SIZE", 5, 1, 100)),
         max_overflow=int(_number(env, "POSTGRES_MAX_OVERFLOW", 10, 0, 100)),

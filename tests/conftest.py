@@ -45,6 +45,7 @@ def store_env(store: str, tmp_path: Path, schema: str) -> dict[str, str]:
 def drop_schema(schema: str) -> None:
     with psycopg.connect(**PG, autocommit=True) as conn:
         conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}_audit" CASCADE')
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
