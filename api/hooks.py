@@ -15,6 +15,7 @@ from api.auth import IdentityProviderUnavailable, InvalidToken
 from api.observability import observe
 from api.problems import problem
 from coordination.audit import AuditRecord
+from coordination.context import RequestContext
 
 API_PREFIX = "/api/"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -85,6 +86,10 @@ def _outcome(status: int) -> str:
     return "failed" if status >= 500 else "rejected"
 
 
+def _learned(ctx: RequestContext | None, name: str) -> str:
+    return ctx.audit.get(name, "") if ctx is not None else ""
+
+
 def _audit(response: Response, endpoint: str) -> None:
     """One record per API request, allowed or not; an unavailable audit store is logged, loudly."""
     actor = g.get("actor")
@@ -99,6 +104,7 @@ def _audit(response: Response, endpoint: str) -> None:
         action=f"{request.method} {endpoint}",
         object_type=object_type,
         object_id=object_id,
+        object_owner=_learned(g.get("request_context"), "object_owner"),
         outcome=_outcome(response.status_code),
         status=response.status_code,
         request_id=g.get("request_id", ""),

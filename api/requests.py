@@ -20,8 +20,9 @@ _ETAG = re.compile(r'^"?(\d{1,18})"?$')
 
 
 def context() -> RequestContext:
-    """The authenticated caller and this request, as a use case needs them."""
-    return RequestContext(actor=g.actor, request_id=g.request_id, idempotency=_idempotency())
+    """The authenticated caller and this request, as a use case needs them (kept for the audit record)."""
+    g.request_context = RequestContext(actor=g.actor, request_id=g.request_id, idempotency=_idempotency())
+    return g.request_context
 
 
 def _idempotency() -> Idempotency | None:

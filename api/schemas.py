@@ -215,6 +215,7 @@ class AuditRecordSchema(ma.Schema):
     action = fields.String(required=True)
     object_type = fields.String(required=True)
     object_id = fields.String(required=True)
+    object_owner = fields.String(required=True)
     outcome = fields.String(required=True)
     status = fields.Integer(required=True)
     request_id = fields.String(required=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from coordination.context import RequestContext
 from coordination.errors import Forbidden, NotFound
 from domain.envelope import Actor
 from domain.investigation import Investigation
@@ -17,26 +18,32 @@ def require_role(actor: Actor, roles: frozenset[str], doing: str) -> None:
         raise Forbidden(f"{doing} needs one of the roles: {', '.join(sorted(roles))}")
 
 
-def readable(inv: Investigation | None, actor: Actor) -> Investigation:
+def readable(inv: Investigation | None, ctx: RequestContext) -> Investigation:
     """The case, if the caller's agency owns it or it was shared with them; 404 otherwise."""
+    actor = ctx.actor
+    if inv is not None:
+        # The owner's auditors must see who touched (or tried to touch) their case, allowed or not.
+        ctx.audit.setdefault("object_owner", inv.owning_agency)
     require_role(actor, CASE_READERS, "reading an investigation")
     if inv is None or inv.access_of(actor.agency) is None:
         raise NotFound("no such investigation")
     return inv
 
 
-def contributable(inv: Investigation | None, actor: Actor) -> Investigation:
+def contributable(inv: Investigation | None, ctx: RequestContext) -> Investigation:
     """The case, if the caller may add entries: the owning agency, or one it shares with to contribute."""
-    inv = readable(inv, actor)
+    inv = readable(inv, ctx)
+    actor = ctx.actor
     require_role(actor, CASE_WRITERS, "adding to an investigation")
     if inv.access_of(actor.agency) not in ("owner", "contribute"):
         raise Forbidden("your agency may read this investigation but not add to it")
     return inv
 
 
-def owned(inv: Investigation | None, actor: Actor) -> Investigation:
+def owned(inv: Investigation | None, ctx: RequestContext) -> Investigation:
     """The case, if the caller's agency owns it: sharing, status and onward release are the owner's."""
-    inv = readable(inv, actor)
+    inv = readable(inv, ctx)
+    actor = ctx.actor
     require_role(actor, CASE_WRITERS, "managing an investigation")
     if inv.access_of(actor.agency) != "owner":
         raise Forbidden("only the owning agency manages this investigation")

@@ -22,12 +22,14 @@ TABLE = "audit_records"
 DDL = (
     f"CREATE TABLE IF NOT EXISTS {TABLE} (seq BIGINT PRIMARY KEY, record_id TEXT NOT NULL UNIQUE, "
     "recorded_at TEXT NOT NULL, sub TEXT NOT NULL, agency TEXT NOT NULL, roles TEXT NOT NULL, "
-    "action TEXT NOT NULL, object_type TEXT NOT NULL, object_id TEXT NOT NULL, outcome TEXT NOT NULL, "
+    "action TEXT NOT NULL, object_type TEXT NOT NULL, object_id TEXT NOT NULL, object_owner TEXT NOT NULL, "
+    "outcome TEXT NOT NULL, "
     "status INTEGER NOT NULL, request_id TEXT NOT NULL, source TEXT NOT NULL, detail TEXT NOT NULL, "
     "prev_hash TEXT NOT NULL, hash TEXT NOT NULL)",
     f"CREATE INDEX IF NOT EXISTS {TABLE}_sub ON {TABLE} (sub, seq)",
     f"CREATE INDEX IF NOT EXISTS {TABLE}_agency ON {TABLE} (agency, seq)",
     f"CREATE INDEX IF NOT EXISTS {TABLE}_object ON {TABLE} (object_id, seq)",
+    f"CREATE INDEX IF NOT EXISTS {TABLE}_owner ON {TABLE} (object_owner, seq)",
 )
 # The store itself refuses to change or remove a record; tampering then needs the schema owner's hand.
 APPEND_ONLY = {
@@ -47,7 +49,7 @@ APPEND_ONLY = {
     ),
 }
 _FIELDS = ("record_id", "recorded_at", "sub", "agency", "roles", "action", "object_type", "object_id",
-           "outcome", "status", "request_id", "source", "detail")
+           "object_owner", "outcome", "status", "request_id", "source", "detail")
 FILTERS = ("sub", "agency", "object_id", "outcome", "action")
 
 
@@ -65,6 +67,7 @@ class AuditRecord:
     roles: str = ""
     object_type: str = ""
     object_id: str = ""
+    object_owner: str = ""  # the agency that owns the object touched, when known
     detail: str = ""
     recorded_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
     record_id: str = field(default_factory=lambda: uuid.uuid4().hex)
@@ -156,10 +159,17 @@ class AuditTrail:
         self, ctx: RequestContext, *, filters: dict[str, str | None], since: datetime | None = None,
         until: datetime | None = None, before: int | None = None, limit: int = 100,
     ) -> dict[str, Any]:
-        """Audit records, newest first, filtered; for auditors only."""
+        """Audit records, newest first, filtered; for auditors only.
+
+        An agency's auditor sees what its people did and what anyone did to its cases; an auditor who is also
+        an admin (the platform's own oversight) sees every record, refused tokens included.
+        """
         access.require_role(ctx.actor, access.AUDIT_READERS, "reading the audit trail")
         where: list[str] = ["1 = 1"]
         params: list[Any] = []
+        if not ctx.actor.has_any_role("admin"):
+            where.append("(agency = ? OR object_owner = ?)")
+            params += [ctx.actor.agency, ctx.actor.agency]
         for name in FILTERS:
             if filters.get(name) is not None:
                 where.append(f"{name} = ?")

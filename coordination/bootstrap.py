@@ -67,8 +67,8 @@ class Services:
 
 def _databases(settings: Settings) -> tuple[Any, Any]:
     if settings.store == "sqlite":
-        views = SQLiteDatabase(settings.data_dir / "views.db", synchronous="NORMAL")
-        return views, SQLiteDatabase(settings.data_dir / "audit.db", synchronous="FULL")
+        return (SQLiteDatabase(settings.data_dir / "views.db", synchronous="NORMAL"),
+                SQLiteDatabase(settings.data_dir / "audit.db", synchronous="FULL"))
     pg = settings.postgres
     assert pg is not None
     conninfo = {"dbname": pg.dbname, "host": pg.host, "port": pg.port, "user": pg.user,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from domain.envelope import Actor, Envelope
 
@@ -22,6 +22,8 @@ class RequestContext:
     actor: Actor
     request_id: str = ""
     idempotency: Idempotency | None = None
+    # What the use case learned that the request's audit record needs (e.g. whose case it touched).
+    audit: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def envelope(self) -> Envelope:

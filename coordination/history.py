@@ -71,7 +71,7 @@ class History:
         """Every event of the case in order, a page at a time (after = the last version seen)."""
         limit = max(1, min(limit, MAX_PAGE))
         with translated_store_errors():
-            inv = access.readable(Session(self.ledger).find(Investigation, inv_id), ctx.actor)
+            inv = access.readable(Session(self.ledger).find(Investigation, inv_id), ctx)
             events = list(self.ledger.events.get(inv_id, gt=after, limit=limit + 1))
         more = len(events) > limit
         entries = [timeline_entry(e) for e in events[:limit]]
@@ -85,6 +85,6 @@ class History:
     def verify(self, ctx: RequestContext, inv_id: UUID) -> dict[str, Any]:
         """Recompute the case's hash chain from the stored events; name the first broken link."""
         with translated_store_errors():
-            access.readable(Session(self.ledger).find(Investigation, inv_id), ctx.actor)
+            access.readable(Session(self.ledger).find(Investigation, inv_id), ctx)
             report = verify_chain(self.ledger, inv_id, self.anchors)
         return report

@@ -57,6 +57,7 @@ class Investigations:
     def open(self, ctx: RequestContext, *, title: str, threat_domain: str, summary: str | None) -> Outcome:
         """Open an investigation with the next case number of the caller's agency and year."""
         access.require_role(ctx.actor, access.CASE_WRITERS, "opening an investigation")
+        ctx.audit["object_owner"] = ctx.actor.agency
 
         def decide(session: Session) -> dict[str, Any]:
             agency, year = ctx.actor.agency, _now().year
@@ -76,13 +77,13 @@ class Investigations:
         """The current state of one case, straight from the ledger."""
         with translated_store_errors():
             inv = Session(self.ledger).find(Investigation, investigation_id_)
-        return investigation_view(access.readable(inv, ctx.actor), ctx.actor.agency)
+        return investigation_view(access.readable(inv, ctx), ctx.actor.agency)
 
     def subjects(self, ctx: RequestContext, investigation_id_: UUID) -> dict[str, Any]:
         """The case's subjects as they stand now (corrections applied), in the order they were added."""
         with translated_store_errors():
             inv = Session(self.ledger).find(Investigation, investigation_id_)
-        inv = access.readable(inv, ctx.actor)
+        inv = access.readable(inv, ctx)
         items = [
             subject_view(inv, subject_id)
             for subject_id, subject in sorted(inv.subjects.items(), key=lambda item: item[1]["version"])
@@ -97,7 +98,7 @@ class Investigations:
         """Log an investigative or enforcement action; appends are retried, never lost."""
 
         def decide(session: Session) -> dict[str, Any]:
-            inv = access.contributable(session.find(Investigation, inv_id), ctx.actor)
+            inv = access.contributable(session.find(Investigation, inv_id), ctx)
             check_version(inv, expected_version)
             inv.log_action(kind=kind, summary=summary, occurred_at=occurred_at, location=location,
                            now=_now(), envelope=ctx.envelope)
@@ -113,7 +114,7 @@ class Investigations:
         subject_id = uuid4()
 
         def decide(session: Session) -> dict[str, Any]:
-            inv = access.contributable(session.find(Investigation, inv_id), ctx.actor)
+            inv = access.contributable(session.find(Investigation, inv_id), ctx)
             check_version(inv, expected_version)
             inv.add_subject(subject_id=subject_id, details=details, now=_now(), envelope=ctx.envelope)
             session.add(inv)
@@ -127,7 +128,7 @@ class Investigations:
         """Share the case with another agency, to read or to contribute."""
 
         def decide(session: Session) -> dict[str, Any]:
-            inv = access.owned(session.find(Investigation, inv_id), ctx.actor)
+            inv = access.owned(session.find(Investigation, inv_id), ctx)
             check_version(inv, expected_version)
             inv.share(agency=agency, access=access_level, envelope=ctx.envelope)
             session.add(inv)
@@ -139,7 +140,7 @@ class Investigations:
         """Stop sharing the case with an agency."""
 
         def decide(session: Session) -> dict[str, Any]:
-            inv = access.owned(session.find(Investigation, inv_id), ctx.actor)
+            inv = access.owned(session.find(Investigation, inv_id), ctx)
             check_version(inv, expected_version)
             if agency not in inv.shares:
                 raise NotFound(f"the case is not shared with {agency}")
@@ -157,10 +158,10 @@ class Investigations:
         _require_if_match(expected_version)
 
         def decide(session: Session) -> dict[str, Any]:
-            inv = access.owned(session.find(Investigation, inv_id), ctx.actor)
+            inv = access.owned(session.find(Investigation, inv_id), ctx)
             check_version(inv, expected_version)
             if merged_into is not None:
-                access.owned(session.find(Investigation, merged_into), ctx.actor)
+                access.owned(session.find(Investigation, merged_into), ctx)
             inv.change_status(status=status, reason=reason, merged_into=merged_into, envelope=ctx.envelope)
             session.add(inv)
             return investigation_view(inv, ctx.actor.agency)
@@ -175,7 +176,7 @@ class Investigations:
         _require_if_match(expected_version)
 
         def decide(session: Session) -> dict[str, Any]:
-            inv = access.contributable(session.find(Investigation, inv_id), ctx.actor)
+            inv = access.contributable(session.find(Investigation, inv_id), ctx)
             check_version(inv, expected_version)
             inv.correct(corrects=corrects, entry=self._entry(inv_id, corrects), changes=changes, reason=reason,
                         now=_now(), envelope=ctx.envelope)

@@ -15,7 +15,8 @@ from tests.api.support import API, CASES, as_, created, log_action, open_case, p
 from tests.conftest import auth
 
 AUDIT = f"{API}/audit"
-AUDITOR = Actor(sub="audrey", agency="HSI", name="Audrey", roles=frozenset({"auditor"}))
+# The platform's own oversight (auditor and admin) sees every record, refused tokens included.
+AUDITOR = Actor(sub="olga", agency="OIG", name="Olga", roles=frozenset({"auditor", "admin"}))
 
 
 def _count(services) -> int:
@@ -160,12 +161,22 @@ def test_the_audit_trail_filters_by_object_id(client, activity):
 
 
 def test_the_audit_trail_combines_filters(client, activity):
-    found = _search(client, sub="dave", object_id=activity["other"])
+    response = client.get(f"{AUDIT}?sub=dave&object_id={activity['other']}", headers=auth("dora", "DEA", ("auditor",)))
+    found = created(response, 200)["items"]
 
     assert [(r["sub"], r["object_id"], r["action"]) for r in found] == [
         ("dave", activity["other"], "GET investigations.InvestigationItem"),
         ("dave", activity["other"], "POST investigations.InvestigationCollection"),
     ]
+
+
+def test_an_agencys_auditor_does_not_see_another_agency_working_its_own_case(client, activity):
+    assert _search(client, object_id=activity["other"]) == []
+
+
+def test_an_agencys_auditor_sees_another_agency_probing_its_case(client, activity):
+    found = _search(client, agency="FBI", object_id=activity["watched"])
+    assert [(r["outcome"], r["object_owner"]) for r in found] == [("denied", "HSI")]
 
 
 def test_the_audit_trail_filters_by_time(client, activity):
@@ -221,7 +232,7 @@ def test_the_audit_chain_is_intact_after_activity(client, services, activity):
 
 
 def test_the_audit_records_are_chained_by_hash(client, activity):
-    items = _search(client)
+    items = created(client.get(f"{AUDIT}?limit=500", headers=auth("olga", "OIG", ("auditor", "admin"))), 200)["items"]
 
     for newer, older in pairwise(items):
         assert newer["seq"] == older["seq"] + 1

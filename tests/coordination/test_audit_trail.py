@@ -11,7 +11,8 @@ from coordination.context import RequestContext
 from coordination.errors import Forbidden
 from domain.envelope import Actor
 
-AUDITOR = RequestContext(Actor("aud", "OIG", "Aud", frozenset({"auditor"})), "r")
+# The platform's own oversight (auditor and admin) sees every record.
+AUDITOR = RequestContext(Actor("aud", "OIG", "Aud", frozenset({"auditor", "admin"})), "r")
 
 
 def record(services, sub="alice", outcome="allowed", object_id="case-1") -> int:
@@ -151,3 +152,16 @@ def test_a_spool_drained_twice_records_nothing_twice(services, tmp_path):
                                  request_id="r", source="127.0.0.1"))
     subs = [r["sub"] for r in services.audit.search(AUDITOR, filters={})["items"]]
     assert subs.count("spooled") == 1
+
+
+def test_an_agencys_auditor_sees_its_peoples_records_and_records_on_its_cases_only(services):
+    def add(sub: str, agency: str, owner: str) -> None:
+        services.audit.record(AuditRecord(sub=sub, agency=agency, action="GET x", outcome="allowed", status=200,
+                                          request_id="r", source="127.0.0.1", object_owner=owner))
+
+    add("alice", "HSI", "DEA")  # an HSI agent reads a DEA case
+    add("dave", "DEA", "HSI")  # a DEA agent reads an HSI case
+    add("dan", "DEA", "DEA")  # DEA's own business
+    hsi_auditor = RequestContext(Actor("audrey", "HSI", "Audrey", frozenset({"auditor"})), "r")
+    page = services.audit.search(hsi_auditor, filters={})
+    assert sorted(r["sub"] for r in page["items"]) == ["alice", "dave"]
