@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import base64
+import getpass
 import json
 import os
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
+import uuid
 from pathlib import Path
 from uuid import UUID
 
@@ -19,6 +22,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from coordination import bootstrap
+from coordination.audit import AuditRecord
 from coordination.config import ConfigError, Settings
 from coordination.integrity import verify_chain
 from coordination.tokens import mint_dev_token
@@ -150,6 +154,7 @@ def rebuild(name: str | None) -> None:
         unknown = [n for n in names if n not in services.projections.projections]
         if unknown:
             raise click.BadParameter(f"unknown projection {unknown[0]!r}", param_hint="NAME")
+        _audited(services, "cli projections rebuild", detail=",".join(names))
         with Progress(console=console) as progress:
             for projection in names:
                 task = progress.add_task(f"rebuilding {projection}", total=None)
@@ -167,6 +172,7 @@ def verify(investigation_id: UUID) -> None:
     services = bootstrap.build(_settings())
     try:
         report = verify_chain(services.ledger, investigation_id, services.anchors)
+        _audited(services, "cli verify", object_type="investigation", object_id=str(investigation_id))
     finally:
         services.close()
     click.echo(json.dumps(report, default=str, indent=2))
@@ -184,10 +190,17 @@ def audit_verify() -> None:
     services = bootstrap.build(_settings())
     try:
         report = services.audit.verify()
+        _audited(services, "cli audit verify")
     finally:
         services.close()
     click.echo(json.dumps(report, indent=2))
     sys.exit(0 if report["intact"] else 1)
+
+
+def _audited(services: bootstrap.Services, action: str, **details: str) -> None:
+    """Privileged actions from the command line leave an audit record too, under the operating-system user."""
+    services.audit.record(AuditRecord(sub=f"os:{getpass.getuser()}", agency="-", action=action, outcome="allowed",
+                                      status=0, request_id=uuid.uuid4().hex, source=socket.gethostname(), **details))
 
 
 @main.command("cipher-key")

@@ -87,3 +87,11 @@ def test_a_cipher_key_is_accepted_by_the_configuration(cli, env):
 
     key = CliRunner().invoke(main, ["cipher-key"]).output.strip()
     assert Settings.from_env({**env, "PATHWAYS_CIPHER_KEY": key}).cipher_key == key
+
+
+def test_verifying_from_the_command_line_leaves_an_audit_record(cli, services):
+    inv = services.investigations.open(HSI, title="A", threat_domain="cybercrime", summary=None).result
+    cli.invoke(main, ["verify", str(inv["id"])])
+    oversight = RequestContext(Actor("o", "OIG", "O", frozenset({"auditor", "admin"})), "r")
+    records = services.audit.search(oversight, filters={"action": "cli verify"})["items"]
+    assert [(r["sub"].startswith("os:"), r["object_id"]) for r in records] == [(True, str(inv["id"]))]
