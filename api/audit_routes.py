@@ -17,6 +17,8 @@ blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit", description="The 
 
 @blp.route("")
 class AuditTrailView(MethodView):
+    """The audit trail, for auditors."""
+
     @blp.arguments(schemas.AuditQuery, location="query", as_kwargs=True)
     @blp.response(200, schemas.AuditPageSchema)
     def get(self, limit: int, cursor: str | None, **query: Any) -> dict[str, Any]:

@@ -27,6 +27,8 @@ class ReadinessSchema(ma.Schema):
 
 @blp.route("/healthz")
 class Liveness(MethodView):
+    """Whether the process answers."""
+
     @blp.doc(security=[])
     @blp.response(200, LivenessSchema)
     def get(self) -> dict[str, str]:
@@ -36,6 +38,8 @@ class Liveness(MethodView):
 
 @blp.route("/readyz")
 class Readiness(MethodView):
+    """Whether the stores answer and how far read models trail."""
+
     @blp.doc(security=[])
     @blp.response(200, ReadinessSchema)
     @blp.alt_response(503, schema=ReadinessSchema, description="A store does not answer.")
@@ -49,6 +53,8 @@ class Readiness(MethodView):
 
 @blp.route("/metrics")
 class Metrics(MethodView):
+    """Prometheus metrics."""
+
     @blp.doc(security=[], responses={"200": {"description": "Prometheus text format",
                                              "content": {"text/plain": {"schema": {"type": "string"}}}}})
     def get(self) -> Response:

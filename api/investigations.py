@@ -22,6 +22,8 @@ def services() -> Any:
 
 @blp.route("")
 class InvestigationCollection(MethodView):
+    """The investigations your agency may see, and opening new ones."""
+
     @blp.arguments(schemas.ListInvestigationsQuery, location="query", as_kwargs=True)
     @blp.response(200, schemas.InvestigationPageSchema)
     def get(self, limit: int, cursor: str | None, min_position: int | None, **filters: Any) -> dict[str, Any]:
@@ -46,6 +48,8 @@ class InvestigationCollection(MethodView):
 
 @blp.route("/<uuid:investigation_id>")
 class InvestigationItem(MethodView):
+    """One investigation."""
+
     @blp.response(200, schemas.InvestigationSchema)
     def get(self, investigation_id: UUID) -> Any:
         """Read one investigation; its version is the ETag."""
@@ -55,6 +59,8 @@ class InvestigationItem(MethodView):
 
 @blp.route("/<uuid:investigation_id>/actions")
 class Actions(MethodView):
+    """The investigative and enforcement actions logged on a case."""
+
     @blp.arguments(schemas.LogActionSchema)
     @blp.response(201, schemas.EntrySchema)
     def post(self, body: dict[str, Any], investigation_id: UUID) -> Any:
@@ -65,6 +71,8 @@ class Actions(MethodView):
 
 @blp.route("/<uuid:investigation_id>/subjects")
 class Subjects(MethodView):
+    """The people, organisations and businesses of the network under investigation."""
+
     @blp.response(200, schemas.SubjectListSchema)
     def get(self, investigation_id: UUID) -> Any:
         """List the investigation's subjects as they stand now, corrections applied."""
@@ -81,6 +89,8 @@ class Subjects(MethodView):
 
 @blp.route("/<uuid:investigation_id>/shares")
 class Shares(MethodView):
+    """The agencies a case is shared with."""
+
     @blp.arguments(schemas.ShareSchema)
     @blp.response(200, schemas.InvestigationSchema)
     def post(self, body: dict[str, Any], investigation_id: UUID) -> Any:
@@ -92,6 +102,8 @@ class Shares(MethodView):
 
 @blp.route("/<uuid:investigation_id>/shares/<string:agency>")
 class Share(MethodView):
+    """One agency's share of a case."""
+
     @blp.response(200, schemas.InvestigationSchema)
     def delete(self, investigation_id: UUID, agency: str) -> Any:
         """Stop sharing the investigation with an agency."""
@@ -101,6 +113,8 @@ class Share(MethodView):
 
 @blp.route("/<uuid:investigation_id>/status")
 class Status(MethodView):
+    """A case's place in its lifecycle."""
+
     @blp.arguments(schemas.ChangeStatusSchema)
     @blp.response(200, schemas.InvestigationSchema)
     def post(self, body: dict[str, Any], investigation_id: UUID) -> Any:
@@ -111,6 +125,8 @@ class Status(MethodView):
 
 @blp.route("/<uuid:investigation_id>/corrections")
 class Corrections(MethodView):
+    """Corrections of earlier entries, each a new event."""
+
     @blp.arguments(schemas.CorrectionSchema)
     @blp.response(201, schemas.CorrectionResultSchema)
     def post(self, body: dict[str, Any], investigation_id: UUID) -> Any:
@@ -121,6 +137,8 @@ class Corrections(MethodView):
 
 @blp.route("/<uuid:investigation_id>/timeline")
 class Timeline(MethodView):
+    """A case's full history, event by event."""
+
     @blp.arguments(schemas.TimelineQuery, location="query", as_kwargs=True)
     @blp.response(200, schemas.TimelineSchema)
     def get(self, investigation_id: UUID, limit: int, cursor: str | None) -> Any:
@@ -131,6 +149,8 @@ class Timeline(MethodView):
 
 @blp.route("/<uuid:investigation_id>/integrity")
 class Integrity(MethodView):
+    """Whether a case's stored history is the one that was written."""
+
     @blp.response(200, schemas.IntegritySchema)
     def get(self, investigation_id: UUID) -> Any:
         """Check the investigation's hash chain; names the first broken link if any."""

@@ -193,6 +193,7 @@ class AuditTrail:
         return {"items": rows[:limit], "next_before": rows[limit - 1]["seq"] if len(rows) > limit else None}
 
     def verify_reachable(self) -> None:
+        """Raise if the audit store does not answer (for readiness)."""
         with self.db.transaction() as cur:
             cur.execute(f"SELECT 1 FROM {TABLE} LIMIT 1")
 

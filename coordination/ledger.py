@@ -58,6 +58,7 @@ class Ledger(Application):
             super().close()
 
     def max_position(self) -> int:
+        """The position of the last event recorded in the log (0 when empty)."""
         return self.recorder.max_notification_id() or 0
 
 

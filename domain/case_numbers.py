@@ -32,6 +32,7 @@ class CaseNumberSequence(Aggregate):
 
     @classmethod
     def start(cls, agency: str, year: int) -> CaseNumberSequence:
+        """The counter of an agency's first case of the year."""
         return cls._create(cls.Started, id=case_sequence_id(agency, year), agency=agency, year=year)
 
     def issue(self) -> str:

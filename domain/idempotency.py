@@ -34,6 +34,7 @@ class IdempotencyRecord(Aggregate):
     def record(
         cls, *, agency: str, sub: str, key: str, request_digest: str, result: dict[str, Any]
     ) -> IdempotencyRecord:
+        """The record of what a request produced, to be saved with the events it produced."""
         return cls._create(
             cls.Recorded,
             id=idempotency_id(agency, key),

@@ -25,10 +25,12 @@ def text(value: Any, field: str, *, min_len: int = 1, max_len: int = 300) -> str
 
 
 def optional_text(value: Any, field: str, *, max_len: int) -> str:
+    """A trimmed string of at most max_len characters; empty when not given."""
     return "" if value is None else text(value, field, min_len=0, max_len=max_len)
 
 
 def one_of(value: Any, allowed: tuple[str, ...], field: str) -> str:
+    """A value from a closed vocabulary."""
     if value not in allowed:
         raise DomainError(f"must be one of: {', '.join(allowed)}", field)
     return str(value)
@@ -82,6 +84,7 @@ def past_date(value: str | None, field: str, today: date) -> str | None:
 
 
 def agency_code(value: Any, field: str = "agency") -> str:
+    """An agency code such as HSI or TCIU-EC."""
     if not isinstance(value, str) or not AGENCY_CODE.match(value):
         raise DomainError("must be an agency code such as HSI, DEA or TCIU-EC", field)
     return value
