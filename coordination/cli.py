@@ -28,7 +28,7 @@ from coordination.integrity import verify_chain
 from coordination.tokens import mint_dev_token
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 
 def _settings() -> Settings:
