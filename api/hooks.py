@@ -112,6 +112,7 @@ def _audit(response: Response, endpoint: str) -> None:
         detail=g.get("auth_failure", "") or (request.query_string.decode(errors="replace")[:300]),
     )
     try:
-        current_app.extensions["pathways"].audit.record(record)
+        ctx = g.get("request_context")
+        current_app.extensions["pathways"].audit.record(record, heads=ctx.heads if ctx is not None else None)
     except Exception:  # noqa: BLE001 - the response already happened; the failure must be visible in logs
         stdlog.exception("could not write the audit record for request %s", record.request_id)

@@ -21,7 +21,8 @@ _ETAG = re.compile(r'^"?(\d{1,18})"?$')
 
 def context() -> RequestContext:
     """The authenticated caller and this request, as a use case needs them (kept for the audit record)."""
-    g.request_context = RequestContext(actor=g.actor, request_id=g.request_id, idempotency=_idempotency())
+    g.request_context = RequestContext(actor=g.actor, request_id=g.request_id, idempotency=_idempotency(),
+                                       anchors_deferred=True)
     return g.request_context
 
 

@@ -15,6 +15,18 @@ DDL = (
 )
 
 
+def write_heads(cur: Any, heads: list[tuple[UUID, int, str]]) -> None:
+    """Upsert each head in the caller's transaction; an older head never replaces a newer one."""
+    now = datetime.now(UTC).isoformat()
+    for aggregate_id, version, digest in heads:
+        cur.execute(
+            f"INSERT INTO {TABLE} (aggregate_id, version, digest, recorded_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (aggregate_id) DO UPDATE SET version = excluded.version, "
+            f"digest = excluded.digest, recorded_at = excluded.recorded_at WHERE {TABLE}.version < excluded.version",
+            [str(aggregate_id), version, digest, now],
+        )
+
+
 class ChainAnchors:
     """The last digest each hash-chained aggregate reached, kept in the audit store (a separate store)."""
 
@@ -35,17 +47,9 @@ class ChainAnchors:
         """
         if not heads:
             return
-        now = datetime.now(UTC).isoformat()
         try:
             with self.db.transaction(write=True) as cur:
-                for aggregate_id, version, digest in heads:
-                    cur.execute(
-                        f"INSERT INTO {TABLE} (aggregate_id, version, digest, recorded_at) VALUES (?, ?, ?, ?) "
-                        "ON CONFLICT (aggregate_id) DO UPDATE SET version = excluded.version, "
-                        f"digest = excluded.digest, recorded_at = excluded.recorded_at "
-                        f"WHERE {TABLE}.version < excluded.version",
-                        [str(aggregate_id), version, digest, now],
-                    )
+                write_heads(cur, heads)
         except self.unavailable:
             log.warning("could not anchor chain heads %s", [str(h[0]) for h in heads], exc_info=True)
 

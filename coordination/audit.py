@@ -9,8 +9,10 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
+from uuid import UUID
 
 from coordination import access
+from coordination.anchors import write_heads
 from coordination.audit_spool import AuditSpool
 from coordination.context import RequestContext
 from coordination.errors import StoreUnavailable
@@ -100,12 +102,15 @@ class AuditTrail:
             for statement in (*DDL, *APPEND_ONLY[self.db.dialect]):
                 cur.execute(statement)
 
-    def record(self, record: AuditRecord) -> int:
-        """Append one record, chained to the last; while the store is down it waits in the spool, not lost."""
+    def record(self, record: AuditRecord, heads: list[tuple[UUID, int, str]] | None = None) -> int:
+        """Append one record, chained to the last; while the store is down it waits in the spool, not lost.
+
+        `heads` are the chain heads the request's write reached: anchored in the same transaction.
+        """
         row = asdict(record)
         try:
             self._drain_spool()
-            return self._append_all([row])[-1]
+            return self._append_all([row], heads=heads or [], drained=False)[-1]
         except self.unavailable:
             if self.spool is None:
                 raise
@@ -126,14 +131,18 @@ class AuditTrail:
         return asdict(AuditRecord(sub="-", agency="-", action="audit spool", outcome="failed", status=0,
                                   request_id="", source="", detail=f"unreadable spooled record: {line[:200]}"))
 
-    def _append_all(self, rows: list[dict[str, Any]]) -> list[int]:
+    def _append_all(
+        self, rows: list[dict[str, Any]], *, heads: list[tuple[UUID, int, str]] | None = None, drained: bool = True
+    ) -> list[int]:
         # Writers queue on a lock, so the chain never forks.
         seqs = []
         with self.db.transaction(write=True) as cur:
             cur.serialise(TABLE)
+            if heads:
+                write_heads(cur, heads)
             last = cur.execute(f"SELECT seq, hash FROM {TABLE} ORDER BY seq DESC LIMIT 1").fetchone()
             seq, prev = (int(last["seq"]), last["hash"]) if last else (0, GENESIS)
-            for record in self._not_yet_recorded(cur, rows):
+            for record in self._not_yet_recorded(cur, rows) if drained else rows:
                 seq += 1
                 row = dict(record, seq=seq, prev_hash=prev, hash=_hash(prev, record))
                 columns = list(row)

@@ -124,9 +124,10 @@ class CommandRunner:
                 )
             )
         recordings = self.ledger.save(*pending)
-        if self.anchors is not None:
-            self.anchors.anchor([(a.id, a.version, a.chain_head) for a in session.changed
-                                 if isinstance(a, ChainedAggregate)])
+        heads = [(a.id, a.version, a.chain_head) for a in session.changed if isinstance(a, ChainedAggregate)]
+        ctx.heads.extend(heads)
+        if self.anchors is not None and not ctx.anchors_deferred:
+            self.anchors.anchor(heads)
         return max((r.notification.id for r in recordings), default=None)
 
     def _replay(self, ctx: RequestContext) -> Outcome | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from uuid import UUID
 
 from domain.envelope import Actor, Envelope
 
@@ -24,6 +25,9 @@ class RequestContext:
     idempotency: Idempotency | None = None
     # What the use case learned that the request's audit record needs (e.g. whose case it touched).
     audit: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    # Chain heads a write reached; anchored with the request's audit record when the api writes one.
+    heads: list[tuple[UUID, int, str]] = field(default_factory=list, compare=False, hash=False)
+    anchors_deferred: bool = False
 
     @property
     def envelope(self) -> Envelope:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from tests.api.support import as_, open_case, problem
 
 
@@ -35,3 +37,11 @@ def test_times_inside_timeline_data_are_rfc_3339(client):
                       "changes": {"occurred_at": "2026-01-02T03:04:05+02:00"}})
     timeline = client.get(f"{case.url}/timeline", headers=as_("hsi_agent")).get_json()
     assert timeline["items"][-1]["data"]["changes"]["occurred_at"] == "2026-01-02T01:04:05+00:00"
+
+
+def test_a_write_through_the_api_anchors_the_cases_new_head_with_its_audit_record(client, services):
+    case = open_case(client)
+    client.post(f"{case.url}/actions", json={"kind": "interview", "summary": "s"}, headers=as_("hsi_agent"))
+    version, digest = services.anchors.anchored(UUID(case.id))
+    integrity = client.get(f"{case.url}/integrity", headers=as_("hsi_agent")).get_json()
+    assert (version, digest) == (2, integrity["head"])
