@@ -36,7 +36,7 @@ REQUIRE_POSTGRES = os.environ.get("PATHWAYS_REQUIRE_POSTGRES") == "1"
 def store_env(store: str, tmp_path: Path, schema: str) -> dict[str, str]:
     """The environment a deployment on `store` would have, pointed at this test's own store."""
     env = {"PATHWAYS_STORE": store, "PATHWAYS_DATA_DIR": str(tmp_path / "data"), "PATHWAYS_AUTH_DEV_SECRET": DEV_SECRET,
-           "PATHWAYS_READ_WAIT_MAX_SECONDS": "10"}
+           "PATHWAYS_READ_WAIT_MAX_SECONDS": "30"}  # generous: a loaded CI machine must not fail a test
     if store == "postgres":
         env.update({f"POSTGRES_{k.upper()}": str(v) for k, v in PG.items()}, POSTGRES_SCHEMA=schema)
     return env
