@@ -10,8 +10,7 @@ from typing import Any
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError
 
-from bench.harness import METER
-from bench.load import Scenario, bucket_per_second, join_threads
+from bench.load import Scenario, run_timed
 from coordination.commands import back_off
 from coordination.config import Settings
 from coordination.ledger import Ledger, ledger_env
@@ -76,17 +75,7 @@ def _library_threads(scenario: Scenario, clients: int, seconds: float, stop: thr
             scenario.conflicts += conflicts
 
     threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(clients)]
-    for th in threads:
-        th.start()
-    cpu_before = METER.snapshot()
-    start = time.perf_counter()
-    window["end"] = start + seconds
-    barrier.wait()
-    join_threads(threads, stop)
-    scenario.seconds = max(time.perf_counter() - start, 1e-9)
-    scenario.cpu = METER.used(cpu_before, METER.snapshot(), scenario.seconds)
-    scenario.ok = len(scenario.latencies)
-    scenario.per_second = bucket_per_second(stamps, start, seconds)
+    run_timed(scenario, threads, stamps, window, barrier, stop, seconds)
 
 
 def _library_distinct(ledger: Ledger, clients: int, seconds: float, stop: threading.Event) -> Scenario:

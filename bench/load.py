@@ -157,6 +157,15 @@ def run_http_scenario(
             sent[inv_id]["other"].extend(other)
 
     threads = [threading.Thread(target=client, args=(i, t), daemon=True) for i, t in enumerate(targets)]
+    run_timed(scenario, threads, stamps, window, barrier, stop, seconds)
+    return scenario, {"prefix": f"{name} {tag} ", "investigations": sent}
+
+
+def run_timed(
+    scenario: Scenario, threads: list[threading.Thread], stamps: list[float], window: dict[str, float],
+    barrier: threading.Barrier, stop: threading.Event, seconds: float,
+) -> None:
+    """Start the clients, open the timed window, wait for them, and fill in the scenario's rate and CPU."""
     for th in threads:
         th.start()
     cpu_before = METER.snapshot()
@@ -168,7 +177,6 @@ def run_http_scenario(
     scenario.cpu = METER.used(cpu_before, METER.snapshot(), scenario.seconds)
     scenario.ok = len(scenario.latencies)
     scenario.per_second = bucket_per_second(stamps, start, seconds)
-    return scenario, {"prefix": f"{name} {tag} ", "investigations": sent}
 
 
 def join_threads(threads: list[threading.Thread], stop: threading.Event) -> None:
