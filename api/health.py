@@ -12,6 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from api.blueprint import Blueprint
+from api.observability import observe_readiness
 
 blp = Blueprint("health", __name__, description="Liveness, readiness and metrics (no token needed).")
 
@@ -59,6 +60,7 @@ class Metrics(MethodView):
                                              "content": {"text/plain": {"schema": {"type": "string"}}}}})
     def get(self) -> Response:
         """Prometheus metrics, summed over every gunicorn worker when run under one."""
+        observe_readiness(current_app.extensions["pathways"].readiness())
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             registry = CollectorRegistry()
             MultiProcessCollector(registry)

@@ -45,3 +45,4 @@ def test_a_write_through_the_api_anchors_the_cases_new_head_with_its_audit_recor
     version, digest = services.anchors.anchored(UUID(case.id))
     integrity = client.get(f"{case.url}/integrity", headers=as_("hsi_agent")).get_json()
     assert (version, digest) == (2, integrity["head"])
+
