@@ -146,7 +146,15 @@ class ProjectionRunner:
                 stop.wait(1.0)
                 continue
             if not folded:
-                stop.wait(poll_interval)
+                self._idle(stop, poll_interval)
+
+    def _idle(self, stop: threading.Event, poll_interval: float) -> None:
+        # On PostgreSQL the ledger NOTIFYs on every save: wake at once rather than at the next poll.
+        channel = getattr(self.log.recorder, "channel_name", None)
+        if channel:
+            self.db.wait_for_notification(channel, poll_interval)
+        else:
+            stop.wait(poll_interval)
 
 
 def _position(cur: Cursor, name: str) -> int:

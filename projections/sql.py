@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
@@ -128,6 +131,7 @@ class PostgresDatabase:
     def __init__(self, *, conninfo: dict[str, Any], schema: str, max_size: int, timeout: float):
         self.schema = schema
         self._conninfo = conninfo
+        self._listener: psycopg.Connection[Any] | None = None
         self.pool = ConnectionPool(
             kwargs={**conninfo, "options": f"-c search_path={schema}", "row_factory": dict_row, "autocommit": True},
             min_size=1,
@@ -153,6 +157,25 @@ class PostgresDatabase:
         except psycopg.OperationalError as error:
             raise DatabaseUnavailable(str(error)) from error
 
+    def wait_for_notification(self, channel: str, timeout: float) -> bool:
+        """Block until a NOTIFY on `channel` (the ledger sends one per save) or `timeout`; True if notified."""
+        try:
+            if self._listener is None:
+                self._listener = psycopg.connect(**self._conninfo, autocommit=True)
+                self._listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+            return any(True for _ in self._listener.notifies(timeout=timeout, stop_after=1))
+        except psycopg.Error:
+            # A lost listener is replaced on the next call; meanwhile the caller's polling carries on.
+            self._close_listener()
+            time.sleep(timeout)
+            return False
+
+    def _close_listener(self) -> None:
+        if self._listener is not None:
+            with contextlib.suppress(psycopg.Error):
+                self._listener.close()
+            self._listener = None
+
     def try_lead(self, name: str) -> Lease | None:
         """Take the named advisory lock if free; a dedicated session holds it, so it dies with the process."""
         try:
@@ -169,6 +192,7 @@ class PostgresDatabase:
         return Lease(conn.close)
 
     def close(self) -> None:
+        self._close_listener()
         if self._opened:
             self.pool.close()
             self._opened = False

@@ -172,3 +172,13 @@ def test_a_revoked_partner_no_longer_lists_the_case_even_before_the_worker_folds
     services.investigations.revoke_share(HSI, inv["id"], agency="DEA", expected_version=None)
     dea = RequestContext(Actor("dan", "DEA", "Dan", frozenset({"agent"})), "r")
     assert services.case_listing.list(dea)["items"] == []
+
+
+def test_the_worker_is_woken_by_the_ledgers_notification_on_postgres_and_polls_on_sqlite(services):
+    channel = getattr(services.ledger.recorder, "channel_name", None)
+    if services.settings.store == "sqlite":
+        assert channel is None  # no notifications: the runner polls
+        return
+    services.views_db.wait_for_notification(channel, timeout=0)  # start listening
+    populate(services, cases=1)
+    assert services.views_db.wait_for_notification(channel, timeout=30) is True
