@@ -189,7 +189,14 @@ class PostgresDatabase:
         if not taken:
             conn.close()
             return None
-        return Lease(conn.close)
+
+        def release() -> None:
+            # Unlock before closing: a closed session's locks are freed only once the server notices.
+            with contextlib.suppress(psycopg.Error):
+                conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
+            conn.close()
+
+        return Lease(release)
 
     def close(self) -> None:
         self._close_listener()
