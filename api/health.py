@@ -47,6 +47,7 @@ class Readiness(MethodView):
     def get(self) -> Any:
         """Readiness: every store answers; how far each projection trails the ledger."""
         report = current_app.extensions["pathways"].readiness()
+        observe_readiness(report)  # a scrape of /metrics then reads the last readiness, touching no store
         if report["ready"]:
             return report
         return report, 503, {"Retry-After": "2"}
@@ -59,8 +60,7 @@ class Metrics(MethodView):
     @blp.doc(security=[], responses={"200": {"description": "Prometheus text format",
                                              "content": {"text/plain": {"schema": {"type": "string"}}}}})
     def get(self) -> Response:
-        """Prometheus metrics, summed over every gunicorn worker when run under one."""
-        observe_readiness(current_app.extensions["pathways"].readiness())
+        """Prometheus metrics, summed over every gunicorn worker when run under one; touches no store."""
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             registry = CollectorRegistry()
             MultiProcessCollector(registry)

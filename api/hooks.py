@@ -86,8 +86,18 @@ def _outcome(status: int) -> str:
     return "failed" if status >= 500 else "rejected"
 
 
-def _learned(ctx: RequestContext | None, name: str) -> str:
-    return ctx.audit.get(name, "") if ctx is not None else ""
+def _owner(object_type: str, object_id: str) -> str:
+    """Whose case the request touched: as the use case learned it, or looked up when none ran (a 422, a replay)."""
+    ctx: RequestContext | None = g.get("request_context")
+    if ctx is not None and "object_owner" in ctx.audit:
+        return ctx.audit["object_owner"]
+    if object_type != "investigation" or not object_id:
+        return ""
+    try:
+        return current_app.extensions["pathways"].investigations.owner_of(uuid.UUID(object_id))
+    except Exception:  # noqa: BLE001 - the record is written without its owner rather than not at all
+        stdlog.warning("could not learn the owner of %s for its audit record", object_id, exc_info=True)
+        return ""
 
 
 def _audit(response: Response, endpoint: str) -> None:
@@ -104,7 +114,7 @@ def _audit(response: Response, endpoint: str) -> None:
         action=f"{request.method} {endpoint}",
         object_type=object_type,
         object_id=object_id,
-        object_owner=_learned(g.get("request_context"), "object_owner"),
+        object_owner=_owner(object_type, object_id),
         outcome=_outcome(response.status_code),
         status=response.status_code,
         request_id=g.get("request_id", ""),

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from coordination.errors import StoreUnavailable
+
 log = logging.getLogger(__name__)
 TABLE = "chain_heads"
 DDL = (
@@ -55,7 +57,10 @@ class ChainAnchors:
 
     def anchored(self, aggregate_id: UUID) -> tuple[int, str] | None:
         """The version and digest the aggregate's chain was last anchored at, if it ever was."""
-        with self.db.transaction() as cur:
-            row = cur.execute(f"SELECT version, digest FROM {TABLE} WHERE aggregate_id = ?",
-                              [str(aggregate_id)]).fetchone()
+        try:
+            with self.db.transaction() as cur:
+                row = cur.execute(f"SELECT version, digest FROM {TABLE} WHERE aggregate_id = ?",
+                                  [str(aggregate_id)]).fetchone()
+        except self.unavailable as error:
+            raise StoreUnavailable("the audit store, which keeps the chain anchors, is unreachable") from error
         return None if row is None else (int(row["version"]), row["digest"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ from domain.chain import GENESIS
 
 log = logging.getLogger(__name__)
 MAX_PAGE = 500
+DRAIN_PAUSE_SECONDS = 5.0
 TABLE = "audit_records"
 DDL = (
     f"CREATE TABLE IF NOT EXISTS {TABLE} (seq BIGINT PRIMARY KEY, record_id TEXT NOT NULL UNIQUE, "
@@ -95,6 +97,7 @@ class AuditTrail:
         self.db = db
         self.unavailable = unavailable
         self.spool = spool
+        self._drain_paused_until = 0.0
 
     def create_tables(self) -> None:
         """Create the audit table, its indexes and the triggers that keep it append-only."""
@@ -105,27 +108,33 @@ class AuditTrail:
     def record(self, record: AuditRecord, heads: list[tuple[UUID, int, str]] | None = None) -> int:
         """Append one record, chained to the last; while the store is down it waits in the spool, not lost.
 
-        `heads` are the chain heads the request's write reached: anchored in the same transaction.
+        `heads` are the chain heads the request's write reached: anchored in the same transaction (or spooled
+        with the record).
         """
         row = asdict(record)
+        self._drain_spool()
         try:
-            self._drain_spool()
             return self._append_all([row], heads=heads or [], drained=False)[-1]
         except self.unavailable:
             if self.spool is None:
                 raise
-            self.spool.add(row)
+            self.spool.add(dict(row, _heads=[[str(i), v, d] for i, v, d in heads or []]))
             return 0
 
     def _drain_spool(self) -> None:
-        if self.spool is None or not self.spool.pending():
+        """Chain what waited in the spool (oldest first); a failure leaves it there and pauses draining briefly."""
+        if self.spool is None or time.monotonic() < self._drain_paused_until or not self.spool.pending():
             return
         try:
-            self.spool.drain(self._append_all, unreadable=self._record_unreadable)
-        except self.unavailable:
-            raise
+            self.spool.drain(self._append_spooled, unreadable=self._record_unreadable)
         except Exception:
-            log.exception("could not drain the audit spool; its records stay there")
+            # While the store is down, every request trying to drain first would wait out a timeout twice.
+            self._drain_paused_until = time.monotonic() + DRAIN_PAUSE_SECONDS
+            log.warning("could not drain the audit spool; its records stay there", exc_info=True)
+
+    def _append_spooled(self, rows: list[dict[str, Any]]) -> list[int]:
+        heads = [(UUID(i), int(v), d) for row in rows for i, v, d in row.get("_heads", [])]
+        return self._append_all([{k: v for k, v in row.items() if k != "_heads"} for row in rows], heads=heads)
 
     def _record_unreadable(self, line: str) -> dict[str, Any]:
         return asdict(AuditRecord(sub="-", agency="-", action="audit spool", outcome="failed", status=0,
@@ -199,7 +208,12 @@ class AuditTrail:
                 ).fetchall()
         except self.unavailable as error:
             raise StoreUnavailable("the audit store is unreachable; retry shortly") from error
-        return {"items": rows[:limit], "next_before": rows[limit - 1]["seq"] if len(rows) > limit else None}
+        items = rows[:limit]
+        if not ctx.actor.has_any_role("admin"):
+            # Whose case another agency's people touched (or probed) is that other agency's business.
+            items = [r if r["object_owner"] in ("", ctx.actor.agency) else {**r, "object_owner": "(another agency)"}
+                     for r in items]
+        return {"items": items, "next_before": rows[limit - 1]["seq"] if len(rows) > limit else None}
 
     def verify_reachable(self) -> None:
         """Raise if the audit store does not answer (for readiness)."""

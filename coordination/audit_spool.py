@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -10,16 +11,21 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+BATCH = 500
+
 
 class AuditSpool:
-    """Append-only JSON lines, fsynced; drained into the audit trail, oldest first, under an exclusive lock."""
+    """Append-only JSON lines, fsynced; drained into the audit trail, oldest first, in bounded batches."""
 
     def __init__(self, path: Path):
         self.path = path
 
     def add(self, row: dict[str, Any]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._locked() as handle:
+        with self._locked(blocking=True) as handle:
+            assert handle is not None
+            if not _ends_a_line(handle):
+                handle.write("\n")  # a torn line from a killed writer must not swallow this record
             handle.write(json.dumps(row, separators=(",", ":")) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
@@ -33,19 +39,24 @@ class AuditSpool:
     def drain(
         self, append_all: Callable[[list[dict[str, Any]]], Any], *, unreadable: Callable[[str], dict[str, Any]]
     ) -> None:
-        """Hand every spooled record to `append_all` (one transaction); empty the spool only if it succeeded.
+        """Hand the spooled records to `append_all`, a bounded batch per call, removing each batch once stored.
 
-        A line that cannot be read (a process killed mid-write) is kept aside in `<spool>.corrupt` and replaced
-        by the record `unreadable(line)` makes of it, so one torn line never blocks the others.
+        Another process already draining is left to it. A line that cannot be read (a process killed
+        mid-write) is kept aside in `<spool>.corrupt` and replaced by the record `unreadable(line)` makes of it.
         """
-        with self._locked() as handle:
+        with self._locked(blocking=False) as handle:
+            if handle is None:
+                return
             handle.seek(0)
-            rows = [self._parsed(line, unreadable) for line in handle if line.strip()]
-            if rows:
-                append_all(rows)
-            handle.seek(0)
-            handle.truncate()
-            os.fsync(handle.fileno())
+            lines = [line for line in handle.readlines() if line.strip()]
+            while lines:
+                batch, lines = lines[:BATCH], lines[BATCH:]
+                append_all([self._parsed(line, unreadable) for line in batch])
+                handle.seek(0)
+                handle.truncate()
+                handle.writelines(lines)
+                handle.flush()
+                os.fsync(handle.fileno())
 
     def _parsed(self, line: str, unreadable: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
         try:
@@ -56,13 +67,27 @@ class AuditSpool:
             pass
         with open(self.path.with_suffix(".corrupt"), "a") as aside:
             aside.write(line if line.endswith("\n") else line + "\n")
-        return unreadable(line)
+        # Named after the line itself, so that draining it twice records it once.
+        return dict(unreadable(line), record_id=hashlib.sha256(line.encode()).hexdigest()[:32])
 
     @contextmanager
-    def _locked(self) -> Iterator[Any]:
+    def _locked(self, *, blocking: bool) -> Iterator[Any]:
         with open(self.path, "a+") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX if blocking else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield None
+                return
             try:
                 yield handle
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _ends_a_line(handle: Any) -> bool:
+    handle.seek(0, os.SEEK_END)
+    size = handle.tell()
+    if size == 0:
+        return True
+    handle.seek(size - 1)
+    return handle.read(1) == "\n"

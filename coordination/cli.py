@@ -199,8 +199,16 @@ def audit_verify() -> None:
 
 def _audited(services: bootstrap.Services, action: str, **details: str) -> None:
     """Privileged actions from the command line leave an audit record too, under the operating-system user."""
-    services.audit.record(AuditRecord(sub=f"os:{getpass.getuser()}", agency="-", action=action, outcome="allowed",
-                                      status=0, request_id=uuid.uuid4().hex, source=socket.gethostname(), **details))
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # an arbitrary uid without a passwd entry (containers)
+        user = f"uid:{os.getuid()}"
+    try:
+        services.audit.record(AuditRecord(sub=f"os:{user}", agency="-", action=action, outcome="allowed",
+                                          status=0, request_id=uuid.uuid4().hex, source=socket.gethostname(),
+                                          **details))
+    except Exception as error:  # noqa: BLE001 - the command's own result must still reach the operator
+        console.print(f"[yellow]could not write the audit record: {error}[/]")
 
 
 @main.command("cipher-key")

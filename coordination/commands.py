@@ -66,6 +66,11 @@ class Session:
 ANY_VERSION = -1  # If-Match: * — the caller accepts whatever version is current
 
 
+def guards(expected: int | None) -> bool:
+    """Whether If-Match named one version: then a lost race is a stale precondition (412), not retried."""
+    return expected not in (None, ANY_VERSION)
+
+
 def check_version(aggregate: Aggregate, expected: int | None) -> None:
     """Refuse the write when If-Match named a version other than the current one."""
     if expected is not None and expected != ANY_VERSION and aggregate.version != expected:

@@ -54,10 +54,12 @@ def _json_ready(value: Any) -> Any:
 
 
 def _visible_to(entry: dict[str, Any], viewer: str, owner: str) -> bool:
-    # Third agency rule: a partner sees the owner's entries and its own, and only its own share.
+    # Third agency rule: a partner sees the owner's entries and its own, only its own share, and a correction
+    # only if it may see the entry corrected.
     if not sees_contribution(viewer, owner, entry["actor"]["agency"]):
         return False
-    return entry["type"] not in _SHARE_EVENTS or sees_contribution(viewer, owner, entry["data"]["agency"])
+    concerns = entry["data"].get("agency") if entry["type"] in _SHARE_EVENTS else entry["data"].get("entry_agency")
+    return concerns is None or sees_contribution(viewer, owner, concerns)
 
 
 class History:

@@ -7,7 +7,14 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from coordination import access
-from coordination.commands import CommandRunner, Outcome, Session, check_version, translated_store_errors
+from coordination.commands import (
+    CommandRunner,
+    Outcome,
+    Session,
+    check_version,
+    guards,
+    translated_store_errors,
+)
 from coordination.context import RequestContext
 from coordination.errors import NotFound, PreconditionRequired
 from domain.case_numbers import CaseNumberSequence
@@ -79,6 +86,15 @@ class Investigations:
             inv = Session(self.ledger).find(Investigation, investigation_id_)
         return investigation_view(access.readable(inv, ctx), ctx.actor.agency)
 
+    def owner_of(self, investigation_id_: UUID) -> str:
+        """The agency that owns a case, for the audit record of a request that never reached a use case.
+
+        Never shown to the caller: only auditors of that agency (or platform oversight) read it.
+        """
+        with translated_store_errors():
+            inv = Session(self.ledger).find(Investigation, investigation_id_)
+        return inv.owning_agency if inv is not None else ""
+
     def subjects(self, ctx: RequestContext, investigation_id_: UUID) -> dict[str, Any]:
         """The case's subjects as they stand now (corrections applied), in the order they were added."""
         with translated_store_errors():
@@ -87,7 +103,7 @@ class Investigations:
         items = [
             subject_view(inv, subject_id)
             for subject_id, subject in sorted(inv.subjects.items(), key=lambda item: item[1]["version"])
-            if sees_contribution(ctx.actor.agency, inv.owning_agency, subject["agency"])
+            if sees_contribution(ctx.actor.agency, inv.owning_agency, subject.get("agency", inv.owning_agency))
         ]
         return {"items": items, "version": inv.version}
 
@@ -105,7 +121,7 @@ class Investigations:
             session.add(inv)
             return {"investigation_id": inv.id, "entry_version": inv.version, "version": inv.version}
 
-        return self.runner.run(ctx, decide, retry_on_conflict=True, guarded=expected_version is not None)
+        return self.runner.run(ctx, decide, retry_on_conflict=True, guarded=guards(expected_version))
 
     def add_subject(
         self, ctx: RequestContext, inv_id: UUID, *, details: dict[str, Any], expected_version: int | None
@@ -120,7 +136,7 @@ class Investigations:
             session.add(inv)
             return subject_view(inv, str(subject_id))
 
-        return self.runner.run(ctx, decide, retry_on_conflict=True, guarded=expected_version is not None)
+        return self.runner.run(ctx, decide, retry_on_conflict=True, guarded=guards(expected_version))
 
     def share(
         self, ctx: RequestContext, inv_id: UUID, *, agency: str, access_level: str, expected_version: int | None
@@ -134,7 +150,7 @@ class Investigations:
             session.add(inv)
             return investigation_view(inv, ctx.actor.agency)
 
-        return self.runner.run(ctx, decide, retry_on_conflict=True, guarded=expected_version is not None)
+        return self.runner.run(ctx, decide, retry_on_conflict=True, guarded=guards(expected_version))
 
     def revoke_share(self, ctx: RequestContext, inv_id: UUID, *, agency: str, expected_version: int | None) -> Outcome:
         """Stop sharing the case with an agency."""
@@ -148,7 +164,7 @@ class Investigations:
             session.add(inv)
             return investigation_view(inv, ctx.actor.agency)
 
-        return self.runner.run(ctx, decide, retry_on_conflict=True, guarded=expected_version is not None)
+        return self.runner.run(ctx, decide, retry_on_conflict=True, guarded=guards(expected_version))
 
     def change_status(
         self, ctx: RequestContext, inv_id: UUID, *, status: str, reason: str,
@@ -166,7 +182,7 @@ class Investigations:
             session.add(inv)
             return investigation_view(inv, ctx.actor.agency)
 
-        return self.runner.run(ctx, decide, retry_on_conflict=False, guarded=True)
+        return self.runner.run(ctx, decide, retry_on_conflict=False, guarded=guards(expected_version))
 
     def correct(
         self, ctx: RequestContext, inv_id: UUID, *, corrects: int, changes: dict[str, Any],
@@ -184,7 +200,7 @@ class Investigations:
             return {"investigation_id": inv.id, "entry_version": inv.version, "version": inv.version,
                     "corrects": corrects}
 
-        return self.runner.run(ctx, decide, retry_on_conflict=False, guarded=True)
+        return self.runner.run(ctx, decide, retry_on_conflict=False, guarded=guards(expected_version))
 
 
     def _entry(self, inv_id: UUID, version: int) -> dict[str, Any] | None:

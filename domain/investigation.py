@@ -87,6 +87,7 @@ class Investigation(ChainedAggregate):
     class EntryCorrected(ChainedAggregate.Event):
         corrects: int
         entry_kind: str
+        entry_agency: str  # whose entry it corrects: the third agency rule follows the entry, not the corrector
         subject_id: UUID | None
         changes: dict[str, Any]
         reason: str
@@ -202,6 +203,7 @@ class Investigation(ChainedAggregate):
             envelope=envelope,
             corrects=corrects,
             entry_kind=entry["kind"],
+            entry_agency=entry["agency"],
             subject_id=UUID(subject_id) if subject_id else None,
             changes=checked_changes(entry["kind"], changes, now, current),
             reason=rules.text(reason, "reason", max_len=2000),

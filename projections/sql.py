@@ -163,7 +163,12 @@ class PostgresDatabase:
             if self._listener is None:
                 self._listener = psycopg.connect(**self._conninfo, autocommit=True)
                 self._listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
-            return any(True for _ in self._listener.notifies(timeout=timeout, stop_after=1))
+            woken = any(True for _ in self._listener.notifies(timeout=timeout, stop_after=1))
+            if woken:
+                # One catch-up folds every write so far: the backlog of notifications is spent with it.
+                for _ in self._listener.notifies(timeout=0):
+                    pass
+            return woken
         except psycopg.Error:
             # A lost listener is replaced on the next call; meanwhile the caller's polling carries on.
             self._close_listener()
@@ -178,13 +183,17 @@ class PostgresDatabase:
 
     def try_lead(self, name: str) -> Lease | None:
         """Take the named advisory lock if free; a dedicated session holds it, so it dies with the process."""
+        # Advisory locks are database-wide: the schema keeps two deployments in one database apart.
+        key = f"{self.schema}:{name}"
         try:
             conn = psycopg.connect(**self._conninfo, autocommit=True)
-            # Advisory locks are database-wide: the schema keeps two deployments in one database apart.
-            key = f"{self.schema}:{name}"
+        except psycopg.OperationalError as error:
+            raise DatabaseUnavailable(str(error)) from error
+        try:
             row = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (key,)).fetchone()
             taken = bool(row and row[0])
-        except psycopg.OperationalError as error:
+        except psycopg.Error as error:
+            conn.close()
             raise DatabaseUnavailable(str(error)) from error
         if not taken:
             conn.close()

@@ -237,3 +237,17 @@ def test_the_audit_records_are_chained_by_hash(client, activity):
     for newer, older in pairwise(items):
         assert newer["seq"] == older["seq"] + 1
         assert newer["prev_hash"] == older["hash"]
+
+
+def test_a_partners_refused_body_on_a_case_is_visible_to_the_owners_auditor(client):
+    case = shared_case(client)
+    client.post(f"{case.url}/actions", json={"kind": "interview"}, headers=as_("cbp_agent"))  # 422: no summary
+    found = _search(client, agency="CBP", outcome="rejected")
+    assert [(r["object_id"], r["object_owner"], r["status"]) for r in found] == [(case.id, "HSI", 422)]
+
+
+def test_an_auditor_does_not_learn_whose_case_its_own_people_probed(client):
+    dea_case = open_case(client, "dea_agent")
+    client.get(dea_case.url, headers=as_("hsi_agent"))  # 404 for HSI
+    found = _search(client, object_id=dea_case.id)
+    assert [r["object_owner"] for r in found] == ["(another agency)"]

@@ -15,8 +15,9 @@ def test_readiness_reports_each_store_and_the_projection_lag(client):
     assert report["ready"] is True and report["checks"]["projections"]["lag"]["case_list"] > 0
 
 
-def test_metrics_export_how_far_the_case_list_trails_the_ledger(client):
+def test_metrics_export_how_far_the_case_list_trailed_the_ledger_at_the_last_readiness_check(client):
     open_case(client)
+    client.get("/readyz")
     text = client.get("/metrics").get_data(as_text=True)
     prefix = 'pathways_projection_lag_events{projection="case_list"}'
     lag = next(line for line in text.splitlines() if line.startswith(prefix))

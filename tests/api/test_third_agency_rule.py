@@ -37,3 +37,20 @@ def test_the_owner_sees_a_subject_a_partner_added(client):
                 headers=as_("cbp_agent"))
     subjects = client.get(f"{case.url}/subjects", headers=as_("hsi_agent")).get_json()
     assert [s["name"] for s in subjects["items"]] == ["Juan Perez"]
+
+
+def test_a_read_partner_does_not_see_the_owner_correcting_another_partners_entry(client):
+    case = shared_case(client)  # CBP (contribute) logged an action at version 4
+    client.post(f"{case.url}/corrections", headers=as_("hsi_supervisor", If_Match="*"),
+                json={"corrects": 4, "changes": {"summary": "Border crossing at Nuevo Laredo"}, "reason": "place"})
+    timeline = client.get(f"{case.url}/timeline", headers=as_("dea_agent")).get_json()
+    assert [e["type"] for e in timeline["items"] if e["type"] == "entry_corrected"] == []
+
+
+def test_the_partner_whose_entry_was_corrected_sees_the_correction(client):
+    case = shared_case(client)
+    client.post(f"{case.url}/corrections", headers=as_("hsi_supervisor", If_Match="*"),
+                json={"corrects": 4, "changes": {"summary": "Border crossing at Nuevo Laredo"}, "reason": "place"})
+    timeline = client.get(f"{case.url}/timeline", headers=as_("cbp_agent")).get_json()
+    assert [e["data"]["changes"] for e in timeline["items"] if e["type"] == "entry_corrected"] == [
+        {"summary": "Border crossing at Nuevo Laredo"}]

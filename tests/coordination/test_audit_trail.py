@@ -165,3 +165,54 @@ def test_an_agencys_auditor_sees_its_peoples_records_and_records_on_its_cases_on
     hsi_auditor = RequestContext(Actor("audrey", "HSI", "Audrey", frozenset({"auditor"})), "r")
     page = services.audit.search(hsi_auditor, filters={})
     assert sorted(r["sub"] for r in page["items"]) == ["alice", "dave"]
+
+
+def spooled(sub: str, **extra) -> dict:
+    from dataclasses import asdict
+
+    row = asdict(AuditRecord(sub=sub, agency="HSI", action="GET x", outcome="allowed", status=200,
+                             request_id="r", source="127.0.0.1"))
+    return {**row, **extra}
+
+
+def test_a_long_spool_is_chained_in_bounded_batches_and_emptied(services, tmp_path):
+    import json
+
+    from coordination.audit import AuditTrail
+    from coordination.audit_spool import AuditSpool
+    from projections.sql import DatabaseUnavailable
+
+    spool = AuditSpool(tmp_path / "spool.jsonl")
+    spool.path.write_text("".join(json.dumps(spooled(f"s{n}")) + "\n" for n in range(1200)))
+    AuditTrail(services.audit_db, unavailable=(DatabaseUnavailable,), spool=spool).record(
+        AuditRecord(sub="now", agency="HSI", action="GET x", outcome="allowed", status=200, request_id="r",
+                    source="127.0.0.1"))
+    assert services.audit.verify()["records"] == 1201 and not spool.pending()
+
+
+def test_chain_heads_spooled_with_a_record_are_anchored_when_it_is_chained(services, tmp_path):
+    import json
+    import uuid
+
+    from coordination.audit import AuditTrail
+    from coordination.audit_spool import AuditSpool
+    from projections.sql import DatabaseUnavailable
+
+    case = uuid.uuid4()
+    spool = AuditSpool(tmp_path / "spool.jsonl")
+    spool.path.write_text(json.dumps(spooled("while-down", _heads=[[str(case), 7, "d" * 64]])) + "\n")
+    AuditTrail(services.audit_db, unavailable=(DatabaseUnavailable,), spool=spool).record(
+        AuditRecord(sub="now", agency="HSI", action="GET x", outcome="allowed", status=200, request_id="r",
+                    source="127.0.0.1"))
+    assert services.anchors.anchored(case) == (7, "d" * 64)
+
+
+def test_a_record_spooled_after_a_torn_line_is_kept_whole(tmp_path):
+    import json
+
+    from coordination.audit_spool import AuditSpool
+
+    spool = AuditSpool(tmp_path / "spool.jsonl")
+    spool.path.write_text('{"torn":')
+    spool.add(spooled("whole"))
+    assert json.loads(spool.path.read_text().splitlines()[1])["sub"] == "whole"

@@ -198,3 +198,24 @@ def test_an_idempotency_key_replayed_by_another_user_of_the_agency_is_refused(se
     log(services, inv["id"], ctx(key="k-1"))
     with pytest.raises(IdempotencyKeyReused):
         log(services, inv["id"], ctx("bob", key="k-1"))
+
+
+def test_appends_sent_with_if_match_star_are_retried_like_appends_without_it(services):
+    from coordination.commands import ANY_VERSION
+
+    inv = open_case(services)
+    errors: list[BaseException] = []
+
+    def append() -> None:
+        try:
+            for _ in range(5):
+                log(services, inv["id"], expected_version=ANY_VERSION)
+        except BaseException as error:  # noqa: BLE001 - collected and asserted below
+            errors.append(error)
+
+    threads = [threading.Thread(target=append) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and event_count(services, inv["id"]) == 1 + 8 * 5

@@ -126,3 +126,16 @@ def test_a_long_case_with_an_untouched_snapshot_verifies_intact(services):
         services.investigations.log_action(HSI, inv["id"], kind="search", summary="s", occurred_at=None,
                                            location=None, expected_version=None)
     assert verify_chain(services.ledger, inv["id"], services.anchors)["intact"] is True
+
+
+def test_verifying_while_the_audit_store_with_the_anchors_is_down_is_a_store_outage(services, tmp_path):
+    from coordination.anchors import ChainAnchors
+    from coordination.errors import StoreUnavailable
+    from coordination.history import History
+    from projections.sql import DatabaseUnavailable, SQLiteDatabase
+
+    inv_id = case_with_history(services)
+    (tmp_path / "not-a-dir").write_text("a file where a directory should be")
+    down = ChainAnchors(SQLiteDatabase(tmp_path / "not-a-dir" / "audit.db"), unavailable=(DatabaseUnavailable,))
+    with pytest.raises(StoreUnavailable):
+        History(services.ledger, down).verify(HSI, inv_id)
