@@ -180,7 +180,7 @@ def test_a_correction_is_a_new_event_that_changes_the_case_and_keeps_the_origina
     opened, corrected = _timeline(client, case)
     assert opened["data"]["title"] == "Smugling corridor"
     assert corrected["type"] == "entry_corrected"
-    assert corrected["data"] == {"corrects": 1, "entry_kind": "opening", "subject_id": None,
+    assert corrected["data"] == {"corrects": 1, "entry_kind": "opening", "entry_agency": "HSI", "subject_id": None,
                                  "changes": {"title": "Smuggling corridor"}, "reason": "typo"}
 
 
