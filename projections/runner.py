@@ -19,6 +19,7 @@ POSITIONS_DDL = (
 
 
 LEADER_LOCK = "pathways-projection-worker"
+WAKE_COALESCE_SECONDS = 0.05
 
 
 class PositionMoved(Exception):
@@ -149,10 +150,13 @@ class ProjectionRunner:
                 self._idle(stop, poll_interval)
 
     def _idle(self, stop: threading.Event, poll_interval: float) -> None:
-        # On PostgreSQL the ledger NOTIFYs on every save: wake at once rather than at the next poll.
+        # On PostgreSQL the ledger NOTIFYs on every save: wake soon after a write rather than at the next poll,
+        # but let a few more writes land first, so that a busy ledger is folded in batches, not one by one
+        # (folding each write alone cost the API a quarter of its throughput on 2 cores).
         channel = getattr(self.log.recorder, "channel_name", None)
         if channel:
-            self.db.wait_for_notification(channel, poll_interval)
+            if self.db.wait_for_notification(channel, poll_interval):
+                stop.wait(WAKE_COALESCE_SECONDS)
         else:
             stop.wait(poll_interval)
 
