@@ -91,7 +91,8 @@ def _owner(object_type: str, object_id: str) -> str:
     ctx: RequestContext | None = g.get("request_context")
     if ctx is not None and "object_owner" in ctx.audit:
         return ctx.audit["object_owner"]
-    if object_type != "investigation" or not object_id:
+    if object_type != "investigation" or not object_id or g.get("actor") is None:
+        # A refused token reaches no store: an unauthenticated caller must not make the server read the ledger.
         return ""
     try:
         return current_app.extensions["pathways"].investigations.owner_of(uuid.UUID(object_id))

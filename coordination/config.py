@@ -7,7 +7,7 @@ import binascii
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 STORES = ("sqlite", "postgres")
@@ -65,7 +65,6 @@ class Settings:
     cipher_key: str | None = None
     read_wait_max: float = 5.0
     aggregate_cache_size: int = 1000
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

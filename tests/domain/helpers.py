@@ -71,6 +71,15 @@ def log(
     inv.log_action(kind=kind, summary=summary, occurred_at=occurred_at, location=location, now=NOW, envelope=by)
 
 
+def frozen_case(status: str) -> Investigation:
+    """An opened case a supervisor then closed or merged into another; its events collected."""
+    inv = opened_case()
+    inv.change_status(status=status, reason="done", merged_into=uuid4() if status == "merged" else None,
+                      envelope=SUPERVISOR)
+    inv.collect_events()
+    return inv
+
+
 def person(**overrides: Any) -> dict[str, Any]:
     details = {
         "kind": "person",

@@ -1,14 +1,13 @@
 """Logging investigative and enforcement actions on a case."""
 
 from datetime import UTC, datetime, timedelta, timezone
-from uuid import uuid4
 
 import pytest
 
 from domain.errors import StateConflict
 from domain.investigation import Investigation
 from domain.vocabulary import ACTION_KINDS
-from tests.domain.helpers import NOW, PARTNER, SUPERVISOR, log, only_event, opened_case, refused
+from tests.domain.helpers import NOW, PARTNER, SUPERVISOR, frozen_case, log, only_event, opened_case, refused
 
 
 @pytest.mark.parametrize("kind", ACTION_KINDS)
@@ -140,10 +139,7 @@ def test_the_action_records_who_logged_it_as_its_entry():
 
 @pytest.mark.parametrize("status", ["closed", "merged"])
 def test_no_action_can_be_logged_on_a_closed_or_merged_case(status):
-    inv = opened_case()
-    inv.change_status(status=status, reason="done", merged_into=uuid4() if status == "merged" else None,
-                      envelope=SUPERVISOR)
-    inv.collect_events()
+    inv = frozen_case(status)
 
     refused(lambda: log(inv), StateConflict)
     assert inv.collect_events() == []

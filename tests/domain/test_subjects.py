@@ -7,7 +7,7 @@ import pytest
 
 from domain.errors import StateConflict
 from domain.investigation import Investigation
-from tests.domain.helpers import NOW, SUPERVISOR, add, business, only_event, opened_case, person, refused
+from tests.domain.helpers import NOW, add, business, frozen_case, only_event, opened_case, person, refused
 
 
 def test_a_person_is_added_with_checked_details():
@@ -141,10 +141,7 @@ def test_more_than_fifty_identifiers_are_refused():
 
 @pytest.mark.parametrize("status", ["closed", "merged"])
 def test_no_subject_can_be_added_to_a_closed_or_merged_case(status):
-    inv = opened_case()
-    inv.change_status(status=status, reason="done", merged_into=uuid4() if status == "merged" else None,
-                      envelope=SUPERVISOR)
-    inv.collect_events()
+    inv = frozen_case(status)
 
     refused(lambda: add(inv, person()), StateConflict)
     assert inv.subjects == {}
