@@ -8,6 +8,7 @@ from typing import Any
 from eventsourcing.application import Application
 
 from coordination.config import Settings
+from domain.case_numbers import CaseNumberSequence
 from domain.investigation import Investigation
 
 
@@ -19,7 +20,8 @@ class Ledger(Application):
     """
 
     name = "Ledger"
-    snapshotting_intervals = {Investigation: 200}
+    # Every aggregate type that grows: a case with its entries, an agency-year's counter with every case opened.
+    snapshotting_intervals = {Investigation: 200, CaseNumberSequence: 200}
 
     def __init__(self, env: dict[str, str] | None = None):
         self._deferred_env = env
@@ -64,10 +66,10 @@ class Ledger(Application):
 
 def ledger_env(settings: Settings, *, create_tables: bool) -> dict[str, str]:
     """The eventsourcing environment for the configured store; nothing is left to the library's defaults."""
-    env: dict[str, Any] = {
-        "CREATE_TABLE": "y" if create_tables else "n",
-        "AGGREGATE_CACHE_MAXSIZE": str(settings.aggregate_cache_size),
-    }
+    env: dict[str, Any] = {"CREATE_TABLE": "y" if create_tables else "n"}
+    if settings.aggregate_cache_size > 0:
+        # The library reads 0 as "unbounded"; ours means no cache at all, so the variable is left unset.
+        env["AGGREGATE_CACHE_MAXSIZE"] = str(settings.aggregate_cache_size)
     if settings.store == "sqlite":
         env["PERSISTENCE_MODULE"] = "eventsourcing.sqlite"
         env["SQLITE_DBNAME"] = str(settings.data_dir / "ledger.db")

@@ -1,0 +1,36 @@
+"""The ledger's settings: snapshots for every aggregate that grows, and what the cache size means."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from coordination.config import Settings
+from coordination.ledger import Ledger, ledger_env
+from domain.case_numbers import CaseNumberSequence
+from domain.keys import case_sequence_id
+
+
+def test_a_cache_size_of_zero_turns_the_aggregate_cache_off(services, settings: Settings) -> None:
+    ledger = Ledger(env=ledger_env(replace(settings, aggregate_cache_size=0), create_tables=True))
+    try:
+        assert ledger.repository.cache is None
+    finally:
+        ledger.close()
+
+
+def test_a_positive_cache_size_bounds_the_aggregate_cache(services, settings: Settings) -> None:
+    ledger = Ledger(env=ledger_env(replace(settings, aggregate_cache_size=7), create_tables=True))
+    try:
+        assert ledger.repository.cache.maxsize == 7
+    finally:
+        ledger.close()
+
+
+def test_a_case_number_sequence_is_snapshotted_as_it_grows(services) -> None:
+    sequence = CaseNumberSequence.start("HSI", 2026)
+    services.ledger.save(sequence)
+    for _ in range(450):
+        sequence.issue()
+        services.ledger.save(sequence)
+    snapshots = list(services.ledger.snapshots.get(case_sequence_id("HSI", 2026)))
+    assert [s.originator_version for s in snapshots] == [200, 400]
