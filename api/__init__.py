@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask
 
-from api import audit_routes, health, hooks, investigations
+from api import audit_routes, docs_assets, health, hooks, investigations
 from api.auth import TokenVerifier
 from api.observability import configure_logging
 from api.problems import PathwaysApi, coordination_error, too_deep
@@ -33,7 +33,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="/docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        OPENAPI_SWAGGER_UI_URL=docs_assets.ASSETS_URL,  # served by this app: /docs needs no internet
+        OPENAPI_SWAGGER_UI_CONFIG=docs_assets.SWAGGER_UI_CONFIG,
         JSON_SORT_KEYS=False,
     )
     app.config.update(config)
@@ -50,6 +51,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(investigations.blp)
     api.register_blueprint(audit_routes.blp)
     api.register_blueprint(health.blp)
+    app.register_blueprint(docs_assets.blp)
     app.register_error_handler(CoordinationError, coordination_error)
     app.register_error_handler(RecursionError, too_deep)
     hooks.install(app)
