@@ -15,6 +15,7 @@ from uuid import UUID
 from coordination import access
 from coordination.anchors import write_heads
 from coordination.audit_spool import AuditSpool
+from coordination.cipher import AUDIT, FieldCipher, UndecryptableValue
 from coordination.context import RequestContext
 from coordination.errors import StoreUnavailable
 from domain.chain import GENESIS
@@ -55,6 +56,9 @@ APPEND_ONLY = {
 _FIELDS = ("record_id", "recorded_at", "sub", "agency", "roles", "action", "object_type", "object_id",
            "object_owner", "outcome", "status", "request_id", "source", "detail")
 FILTERS = ("sub", "agency", "object_id", "outcome", "action")
+# What a request sent (its query string, a token's error) can carry case text: encrypted before it is chained.
+# Who, what, when, which object, outcome and from where stay clear for auditors and for filters.
+DETAIL = f"{TABLE}.detail"
 
 
 @dataclass(frozen=True)
@@ -92,11 +96,13 @@ class AuditTrail:
     """Appends records to a chain that the verifier can check; reading it is itself audited by the api."""
 
     def __init__(
-        self, db: Database, *, unavailable: tuple[type[Exception], ...] = (), spool: AuditSpool | None = None
+        self, db: Database, *, unavailable: tuple[type[Exception], ...] = (), spool: AuditSpool | None = None,
+        cipher: FieldCipher | None = None,
     ):
         self.db = db
         self.unavailable = unavailable
         self.spool = spool
+        self.cipher = cipher or FieldCipher(None, AUDIT)
         self._drain_paused_until = 0.0
 
     def create_tables(self) -> None:
@@ -112,6 +118,8 @@ class AuditTrail:
         with the record).
         """
         row = asdict(record)
+        # Encrypted before the spool, the table or the WAL see it; the chain covers the stored form (no key needed).
+        row["detail"] = self.cipher.encrypt(row["detail"], DETAIL)
         self._drain_spool()
         try:
             return self._append_all([row], heads=heads or [], drained=False)[-1]
@@ -137,8 +145,9 @@ class AuditTrail:
         return self._append_all([{k: v for k, v in row.items() if k != "_heads"} for row in rows], heads=heads)
 
     def _record_unreadable(self, line: str) -> dict[str, Any]:
+        detail = self.cipher.encrypt(f"unreadable spooled record: {line[:200]}", DETAIL)
         return asdict(AuditRecord(sub="-", agency="-", action="audit spool", outcome="failed", status=0,
-                                  request_id="", source="", detail=f"unreadable spooled record: {line[:200]}"))
+                                  request_id="", source="", detail=detail))
 
     def _append_all(
         self, rows: list[dict[str, Any]], *, heads: list[tuple[UUID, int, str]] | None = None, drained: bool = True
@@ -208,12 +217,20 @@ class AuditTrail:
                 ).fetchall()
         except self.unavailable as error:
             raise StoreUnavailable("the audit store is unreachable; retry shortly") from error
-        items = rows[:limit]
+        items = [{**r, "detail": self._readable(r)} for r in rows[:limit]]
         if not ctx.actor.has_any_role("admin"):
             # Whose case another agency's people touched (or probed) is that other agency's business.
             items = [r if r["object_owner"] in ("", ctx.actor.agency) else {**r, "object_owner": "(another agency)"}
                      for r in items]
         return {"items": items, "next_before": rows[limit - 1]["seq"] if len(rows) > limit else None}
+
+    def _readable(self, row: dict[str, Any]) -> str:
+        try:
+            return self.cipher.decrypt(row["detail"], DETAIL)
+        except UndecryptableValue as error:
+            # One record that does not decrypt must not hide the others; hash and chain still say what was stored.
+            log.warning("audit record %s: %s", row["seq"], error)
+            return f"(not decryptable: {error}) {row['detail']}"
 
     def verify_reachable(self) -> None:
         """Raise if the audit store does not answer (for readiness)."""

@@ -12,6 +12,7 @@ from coordination.anchors import ChainAnchors
 from coordination.audit import AuditTrail
 from coordination.audit_spool import AuditSpool
 from coordination.case_listing import CaseListing
+from coordination.cipher import AUDIT, READ_MODELS, FieldCipher, at_rest
 from coordination.commands import CommandRunner
 from coordination.config import Settings
 from coordination.history import History
@@ -57,6 +58,7 @@ class Services:
         except DatabaseUnavailable:
             log.warning("readiness: the read or audit store does not answer", exc_info=True)
             return {"ready": False, "checks": {**checks, "read_store": {"ok": False, "error": "unreachable"}}}
+        checks["encryption"] = at_rest(self.settings.cipher_key)  # informs; a deployment without a key still runs
         return {"ready": True, "checks": checks}
 
     def close(self) -> None:
@@ -85,9 +87,11 @@ def build(settings: Settings, *, create_tables: bool = False) -> Services:
     """Wire the services; tables are created only by `migrate` (workers run with CREATE_TABLE=n)."""
     if settings.store == "sqlite":
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+    _warn_if_stored_in_clear(settings)
     ledger = Ledger(env=ledger_env(settings, create_tables=create_tables))
     views_db, audit_db = _databases(settings)
-    runner = ProjectionRunner(log=ledger, db=views_db, projections=[p() for p in PROJECTIONS])
+    views_cipher = FieldCipher(settings.cipher_key, READ_MODELS)
+    runner = ProjectionRunner(log=ledger, db=views_db, projections=[p(views_cipher) for p in PROJECTIONS])
     anchors = ChainAnchors(audit_db, unavailable=(DatabaseUnavailable,))
     commands = CommandRunner(ledger, anchors)
     return Services(
@@ -100,12 +104,28 @@ def build(settings: Settings, *, create_tables: bool = False) -> Services:
         history=History(ledger, anchors),
         anchors=anchors,
         case_listing=CaseListing(
-            CaseListQuery(views_db, runner), ledger=ledger, read_wait_max=settings.read_wait_max,
+            CaseListQuery(views_db, runner, views_cipher), ledger=ledger, read_wait_max=settings.read_wait_max,
             unavailable=(DatabaseUnavailable,),
         ),
         audit=AuditTrail(audit_db, unavailable=(DatabaseUnavailable,),
-                         spool=AuditSpool(settings.data_dir / "audit-spool.jsonl")),
+                         spool=AuditSpool(settings.data_dir / "audit-spool.jsonl"),
+                         cipher=FieldCipher(settings.cipher_key, AUDIT)),
     )
+
+
+_warned_unencrypted = False
+
+
+def _warn_if_stored_in_clear(settings: Settings) -> None:
+    """Once per process: a production (PostgreSQL) deployment without a key keeps case text readable at rest.
+
+    The embedded SQLite store (one machine, development) is not warned about on every start; /readyz says it.
+    """
+    global _warned_unencrypted
+    if settings.store == "postgres" and not settings.cipher_key and not _warned_unencrypted:
+        _warned_unencrypted = True
+        log.warning("PATHWAYS_CIPHER_KEY is not set: case data (events, read models, audit details) is stored "
+                    "in clear in PostgreSQL; set it (make one with `pathways cipher-key`) to encrypt it at rest")
 
 
 def migrate(settings: Settings) -> None:

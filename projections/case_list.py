@@ -9,7 +9,7 @@ from eventsourcing.utils import get_topic
 
 from domain.investigation import Investigation
 from domain.sharing import sees_contribution
-from projections.projection import Projection, Rows
+from projections.projection import CLEAR, ColumnCipher, Projection, Rows
 
 TABLE = "case_list"
 SHARES = "case_list_shares"
@@ -17,6 +17,8 @@ _COLUMNS = (
     "id, seq, case_number, title, threat_domain, summary, status, owning_agency, "
     "case_agent_sub, case_agent_name, version, opened_at"
 )
+# Case text is encrypted (with a key); what lists filter and order on (ids, statuses, agencies, times) is not.
+ENCRYPTED = ("title", "summary", "case_agent_name")
 
 
 class CaseList(Projection):
@@ -46,7 +48,7 @@ class CaseList(Projection):
     def apply(self, event: Any, position: int, rows: Rows) -> None:
         key = {"id": str(event.originator_id)}
         if isinstance(event, Investigation.Opened):
-            rows.upsert(TABLE, ("id",), {**key, **_opened_row(event, position)})
+            rows.upsert(TABLE, ("id",), {**key, **self._sealed(_opened_row(event, position))})
             return
         changes: dict[str, Any] = {"version": event.originator_version}
         if isinstance(event, Investigation.Shared):
@@ -58,7 +60,10 @@ class CaseList(Projection):
             changes["status"] = event.to_status
         elif isinstance(event, Investigation.EntryCorrected) and event.entry_kind == "opening":
             changes.update({k: v for k, v in event.changes.items() if k in ("title", "summary", "threat_domain")})
-        rows.update(TABLE, key, changes)
+        rows.update(TABLE, key, self._sealed(changes))
+
+    def _sealed(self, values: dict[str, Any]) -> dict[str, Any]:
+        return {k: self.cipher.encrypt(v, f"{TABLE}.{k}") if k in ENCRYPTED else v for k, v in values.items()}
 
 
 def _opened_row(event: Investigation.Opened, position: int) -> dict[str, Any]:
@@ -80,9 +85,10 @@ def _opened_row(event: Investigation.Opened, position: int) -> dict[str, Any]:
 class CaseListQuery:
     """Reads the case list, always filtered to what the asking agency may see."""
 
-    def __init__(self, db: Any, runner: Any):
+    def __init__(self, db: Any, runner: Any, cipher: ColumnCipher = CLEAR):
         self.db = db
         self.runner = runner
+        self.cipher = cipher
 
     def wait_for(self, position: int, timeout: float) -> bool:
         return self.runner.wait_for(CaseList.name, position, timeout)
@@ -107,8 +113,11 @@ class CaseListQuery:
             rows = cur.execute(sql, [*params, limit + 1]).fetchall()
             page = rows[:limit]
             shares = self._shares(cur, [r["id"] for r in page])
-        items = [_item(r, shares.get(r["id"], []), agency) for r in page]
+        items = [_item(self._unsealed(r), shares.get(r["id"], []), agency) for r in page]
         return items, (page[-1]["seq"] if len(rows) > limit else None)
+
+    def _unsealed(self, row: dict[str, Any]) -> dict[str, Any]:
+        return {k: self.cipher.decrypt(v, f"{TABLE}.{k}") if k in ENCRYPTED else v for k, v in row.items()}
 
     @staticmethod
     def _shares(cur: Any, ids: list[str]) -> dict[str, list[dict[str, str]]]:

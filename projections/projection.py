@@ -3,9 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from projections.sql import Cursor
+
+
+class ColumnCipher(Protocol):
+    """Encrypts the columns that hold case text; the composition root gives one (the identity without a key)."""
+
+    def encrypt(self, value: str, column: str) -> str: ...
+
+    def decrypt(self, value: str, column: str) -> str: ...
+
+
+class Clear:
+    """Stores text as it is: a deployment without PATHWAYS_CIPHER_KEY, and tests that do not need one."""
+
+    def encrypt(self, value: str, column: str) -> str:
+        return value
+
+    def decrypt(self, value: str, column: str) -> str:
+        return value
+
+
+CLEAR = Clear()
 
 
 class Rows:
@@ -41,6 +62,9 @@ class Projection:
     tables: Sequence[str] = ()  # table names, children first, for rebuilds
     ddl: Sequence[str] = ()  # CREATE TABLE / INDEX IF NOT EXISTS, portable between SQLite and PostgreSQL
     topics: frozenset[str] = frozenset()
+
+    def __init__(self, cipher: ColumnCipher = CLEAR):
+        self.cipher = cipher  # for the columns that hold case text ("table.column" is its associated data)
 
     def apply(self, event: Any, position: int, rows: Rows) -> None:
         raise NotImplementedError
