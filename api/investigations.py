@@ -10,6 +10,7 @@ from flask.views import MethodView
 
 from api import schemas
 from api.blueprint import Blueprint
+from api.headers import headers
 from api.requests import audit_object, context, etag, if_match, written
 
 blp = Blueprint("investigations", __name__, url_prefix="/api/v1/investigations",
@@ -36,6 +37,7 @@ class InvestigationCollection(MethodView):
         next_before = page["next_before"]
         return {"items": page["items"], "next_cursor": str(next_before) if next_before is not None else None}
 
+    @headers(idempotency_key=True)
     @blp.arguments(schemas.OpenInvestigationSchema)
     @blp.response(201, schemas.InvestigationSchema)
     def post(self, body: dict[str, Any]) -> Any:
@@ -61,6 +63,7 @@ class InvestigationItem(MethodView):
 class Actions(MethodView):
     """The investigative and enforcement actions logged on a case."""
 
+    @headers(if_match="optional", idempotency_key=True)
     @blp.arguments(schemas.LogActionSchema)
     @blp.response(201, schemas.EntrySchema)
     def post(self, body: dict[str, Any], investigation_id: UUID) -> Any:
@@ -79,6 +82,7 @@ class Subjects(MethodView):
         page = services().investigations.subjects(context(), investigation_id)
         return page, {"ETag": etag(page["version"])}
 
+    @headers(if_match="optional", idempotency_key=True)
     @blp.arguments(schemas.AddSubjectSchema)
     @blp.response(201, schemas.SubjectSchema)
     def post(self, body: dict[str, Any], investigation_id: UUID) -> Any:
@@ -91,6 +95,7 @@ class Subjects(MethodView):
 class Shares(MethodView):
     """The agencies a case is shared with."""
 
+    @headers(if_match="optional", idempotency_key=True)
     @blp.arguments(schemas.ShareSchema)
     @blp.response(200, schemas.InvestigationSchema)
     def post(self, body: dict[str, Any], investigation_id: UUID) -> Any:
@@ -104,6 +109,7 @@ class Shares(MethodView):
 class Share(MethodView):
     """One agency's share of a case."""
 
+    @headers(if_match="optional")
     @blp.response(200, schemas.InvestigationSchema)
     def delete(self, investigation_id: UUID, agency: str) -> Any:
         """Stop sharing the investigation with an agency."""
@@ -115,6 +121,7 @@ class Share(MethodView):
 class Status(MethodView):
     """A case's place in its lifecycle."""
 
+    @headers(if_match="required", idempotency_key=True)
     @blp.arguments(schemas.ChangeStatusSchema)
     @blp.response(200, schemas.InvestigationSchema)
     def post(self, body: dict[str, Any], investigation_id: UUID) -> Any:
@@ -127,6 +134,7 @@ class Status(MethodView):
 class Corrections(MethodView):
     """Corrections of earlier entries, each a new event."""
 
+    @headers(if_match="required", idempotency_key=True)
     @blp.arguments(schemas.CorrectionSchema)
     @blp.response(201, schemas.CorrectionResultSchema)
     def post(self, body: dict[str, Any], investigation_id: UUID) -> Any:

@@ -1,0 +1,135 @@
+"""The OpenAPI document declares the headers writes understand as the server enforces them (DESIGN.md §6)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.views import MethodView
+
+from api.blueprint import Blueprint
+from api.headers import headers
+from api.problems import PathwaysApi
+from api.schemas import TimelineQuery
+from tests.api.support import as_, open_case, share
+
+WRITES = ("post", "put", "patch", "delete")
+REQUIRED = "required"
+OPTIONAL = "optional"
+ABSENT = "absent"
+
+# Every write operation of the API, a body that is valid for it, and how it treats a missing If-Match.
+# A new write route fails test_every_write_operation_is_listed_here until it is added.
+CASES_URL = "/api/v1/investigations"
+CASE_URL = CASES_URL + "/{investigation_id}"
+WRITE_OPERATIONS: dict[tuple[str, str], tuple[dict[str, Any] | None, str]] = {
+    ("post", CASES_URL): ({"title": "Seed", "threat_domain": "cybercrime"}, ABSENT),
+    ("post", CASE_URL + "/actions"): ({"kind": "interview", "summary": "x"}, OPTIONAL),
+    ("post", CASE_URL + "/subjects"): ({"kind": "person", "name": "Juan", "role": "leader"}, OPTIONAL),
+    ("post", CASE_URL + "/shares"): ({"agency": "CBP", "access": "read"}, OPTIONAL),
+    ("delete", CASE_URL + "/shares/{agency}"): (None, OPTIONAL),
+    ("post", CASE_URL + "/status"): ({"status": "active", "reason": "approved"}, REQUIRED),
+    ("post", CASE_URL + "/corrections"): ({"corrects": 1, "changes": {"title": "x"}, "reason": "r"}, REQUIRED),
+}
+
+
+def _spec(client) -> dict[str, Any]:
+    return client.get("/openapi.json").get_json()
+
+
+def _operations(spec: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(method, path): op for path, item in spec["paths"].items()
+            for method, op in item.items() if method in WRITES}
+
+
+def _header(operation: dict[str, Any], name: str) -> dict[str, Any] | None:
+    return next((p for p in operation.get("parameters", []) if p["in"] == "header" and p["name"] == name), None)
+
+
+def test_every_write_operation_is_listed_here(client):
+    assert set(_operations(_spec(client))) == set(WRITE_OPERATIONS)
+
+
+def test_if_match_is_declared_required_on_exactly_the_writes_that_answer_428_without_it(client):
+    operations = _operations(_spec(client))
+
+    required = {key for key, op in operations.items() if (_header(op, "If-Match") or {}).get("required")}
+
+    assert required == {key for key, (_, mode) in WRITE_OPERATIONS.items() if mode == REQUIRED}
+
+
+@pytest.mark.parametrize("key", list(WRITE_OPERATIONS), ids=lambda key: f"{key[0].upper()} {key[1]}")
+def test_a_write_without_if_match_answers_428_only_where_if_match_is_declared_required(client, key):
+    method, path = key
+    body, mode = WRITE_OPERATIONS[key]
+    case = open_case(client)
+    share(client, case, "DEA", "read")
+    url = path.format(investigation_id=case.id, agency="DEA")
+
+    response = client.open(url, method=method.upper(), json=body, headers=as_("hsi_supervisor"))
+
+    declared = _header(_operations(_spec(client))[key], "If-Match")
+    if mode == REQUIRED:
+        assert response.status_code == 428, response.get_json()
+        assert declared is not None and declared["required"] is True
+        assert set(_operations(_spec(client))[key]["responses"]) >= {"412", "428"}
+    else:
+        assert response.status_code in (200, 201), response.get_json()
+        assert declared is None or declared["required"] is False
+
+
+def test_writes_that_take_if_match_document_the_412_a_stale_one_gets(client):
+    for key, op in _operations(_spec(client)).items():
+        if _header(op, "If-Match") is not None:
+            assert "412" in op["responses"], key
+        else:
+            assert WRITE_OPERATIONS[key][1] == ABSENT, key
+
+
+def test_every_post_declares_an_optional_idempotency_key(client):
+    for (method, path), op in _operations(_spec(client)).items():
+        if method == "post":
+            declared = _header(op, "Idempotency-Key")
+            assert declared is not None and declared["required"] is False, path
+            assert declared["schema"]["maxLength"] == 200
+
+
+def test_a_stale_if_match_on_a_required_route_is_a_412_as_documented(client):
+    case = open_case(client)
+
+    response = client.post(f"{case.url}/status", json={"status": "active", "reason": "approved"},
+                           headers=as_("hsi_supervisor", If_Match='"7"'))
+
+    assert response.status_code == 412
+    assert response.mimetype == "application/problem+json"
+
+
+def test_the_declaration_adds_to_query_parameters_in_either_decorator_order():
+    blp = Blueprint("probe", __name__)
+
+    @blp.route("/probe")
+    class Probe(MethodView):
+        @headers(if_match="optional", idempotency_key=True)
+        @blp.arguments(TimelineQuery, location="query", as_kwargs=True)
+        def post(self, **_: Any) -> str:
+            return ""
+
+        @blp.arguments(TimelineQuery, location="query", as_kwargs=True)
+        @headers(if_match="required")
+        def put(self, **_: Any) -> str:
+            return ""
+
+    app = Flask(__name__)
+    app.config.update(API_TITLE="probe", API_VERSION="1", OPENAPI_VERSION="3.1.0")
+    api = PathwaysApi(app)
+    api.register_blueprint(blp)
+    item = api.spec.to_dict()["paths"]["/probe"]
+
+    names = {method: [(p["in"], p["name"], p.get("required")) for p in item[method]["parameters"]]
+             for method in ("post", "put")}
+    assert names["post"] == [("query", "limit", False), ("query", "cursor", False), ("header", "If-Match", False),
+                             ("header", "Idempotency-Key", False)]
+    assert names["put"] == [("header", "If-Match", True), ("query", "limit", False), ("query", "cursor", False)]
+    assert "412" in item["post"]["responses"] and "428" not in item["post"]["responses"]
+    assert {"412", "428"} <= set(item["put"]["responses"])
