@@ -1,6 +1,7 @@
 """gunicorn settings for Pathways: sync workers, no shared control socket, timeouts that outlast store retries."""
 
 import os
+import sys
 
 bind = os.environ.get("PATHWAYS_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("PATHWAYS_WORKERS", "2"))
@@ -18,6 +19,17 @@ graceful_timeout = 30
 accesslog = None  # the app writes one JSON line per request itself
 errorlog = "-"
 loglevel = "info"
+
+
+def on_starting(server):
+    """Refuse to serve dev tokens beyond this host; checked here because `-b` on the command line overrides `bind`."""
+    from coordination.config import ConfigError, refuse_dev_secret_off_loopback
+
+    try:
+        refuse_dev_secret_off_loopback(server.cfg.bind)
+    except ConfigError as error:
+        server.log.error("refusing to start: %s", error)
+        sys.exit(f"refusing to start: {error}")
 
 
 def child_exit(server, worker):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -15,6 +16,8 @@ from domain.rules import AGENCY_CODE
 from domain.vocabulary import USER_ROLES
 
 ASYMMETRIC = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256", "EdDSA"]
+# Identity providers carry other applications' roles too: any well-formed code is accepted, unknown ones ignored.
+ROLE_CODE = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 
 
 class InvalidToken(Exception):
@@ -37,7 +40,7 @@ class TokenVerifier:
         # A client sends the same token on every request: remember a verified one briefly, never past its exp.
         self._verified: OrderedDict[str, tuple[float, Actor]] = OrderedDict()
         self._lock = threading.Lock()
-        self._jwks = jwt.PyJWKClient(settings.jwks_url, cache_keys=True, timeout=5) if settings.jwks_url else None
+        self._jwks = _jwks_client(settings) if settings.jwks_url else None
         self._public_key = settings.public_key_file.read_text() if settings.public_key_file else None
 
     def _key_and_algorithms(self, token: str) -> tuple[Any, list[str]]:
@@ -80,17 +83,20 @@ class TokenVerifier:
             raise IdentityProviderUnavailable(str(error)) from None
         except (jwt.PyJWTError, ValueError) as error:
             raise InvalidToken(str(error)) from None
+        lifetime, longest = float(claims["exp"]) - float(claims["iat"]), self.settings.max_token_lifetime_seconds
+        if lifetime > longest:
+            # A stolen long-lived token stays useful for years: the identity provider must issue short ones.
+            raise InvalidToken(f"the token lives {lifetime:.0f} s, longer than the {longest} s allowed")
         return claims
 
     def _actor(self, claims: dict[str, Any]) -> Actor:
         agency = claims.get(self.settings.claim_agency)
-        if not isinstance(agency, str) or not AGENCY_CODE.match(agency):
+        if not isinstance(agency, str) or not AGENCY_CODE.fullmatch(agency):
             raise InvalidToken(f"the token has no valid {self.settings.claim_agency!r} claim")
         roles = claims.get(self.settings.claim_roles, [])
-        if isinstance(roles, str):
-            roles = roles.split()
-        if not isinstance(roles, list):
-            raise InvalidToken(f"the {self.settings.claim_roles!r} claim is not a list")
+        # A list only: splitting a string would read "admin\tagent" or "agent admin" as roles nobody granted.
+        if not isinstance(roles, list) or not all(isinstance(r, str) and ROLE_CODE.fullmatch(r) for r in roles):
+            raise InvalidToken(f"the {self.settings.claim_roles!r} claim is not a list of role codes")
         sub = claims["sub"]
         if not isinstance(sub, str) or not 0 < len(sub) <= 200:
             raise InvalidToken("the 'sub' claim is not a string")
@@ -100,3 +106,11 @@ class TokenVerifier:
             name=str(claims.get(self.settings.claim_name, ""))[:200],
             roles=frozenset(r for r in roles if r in USER_ROLES),
         )
+
+
+def _jwks_client(settings: AuthSettings) -> jwt.PyJWKClient:
+    """A JWKS client that refetches for an unknown kid at most once per cooldown, whatever the requests."""
+    # No per-kid cache: it never expires, so a key the provider withdrew would stay trusted; the key set itself
+    # is cached for `lifespan` seconds. The cooldown (PyJWT >= 2.14) stops forged kids from making us fetch.
+    return jwt.PyJWKClient(settings.jwks_url or "", cache_keys=False, lifespan=300, timeout=5,
+                           cooldown_duration=settings.jwks_cooldown_seconds)

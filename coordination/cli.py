@@ -23,7 +23,7 @@ from rich.progress import Progress
 
 from coordination import bootstrap
 from coordination.audit import AuditRecord
-from coordination.config import ConfigError, Settings
+from coordination.config import ConfigError, Settings, refuse_dev_secret_off_loopback
 from coordination.integrity import verify_chain
 from coordination.tokens import mint_dev_token
 
@@ -72,6 +72,7 @@ def worker(poll_interval: float) -> None:
 def serve(bind: str, workers: int) -> None:
     """Migrate, then run gunicorn and the projection worker together (the embedded default)."""
     settings = _settings()
+    _refuse_public_dev_bind(bind)
     bootstrap.migrate(settings)
     env = _child_env(settings, bind, workers)
     worker_cmd = [sys.executable, "-m", "coordination.cli", "worker"]
@@ -81,6 +82,14 @@ def serve(bind: str, workers: int) -> None:
     )
     _print_welcome(settings, bind)
     _supervise(gunicorn, worker_cmd, env)
+
+
+def _refuse_public_dev_bind(bind: str) -> None:
+    """Stop before migrating when dev tokens would be served beyond this host (gunicorn.conf.py checks again)."""
+    try:
+        refuse_dev_secret_off_loopback([bind])
+    except ConfigError as error:
+        raise click.BadParameter(str(error), param_hint="--bind") from None
 
 
 def _child_env(settings: Settings, bind: str, workers: int) -> dict[str, str]:

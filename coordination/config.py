@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +37,8 @@ class AuthSettings:
     claim_roles: str = "roles"
     claim_name: str = "name"
     leeway_seconds: int = 30
+    max_token_lifetime_seconds: int = 24 * 3600
+    jwks_cooldown_seconds: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -112,10 +115,10 @@ def _postgres(env: dict[str, str]) -> PostgresSettings:
     if env.get("POSTGRES_ENABLE_DB_FUNCTIONS", "").strip().lower() in _TRUE:
         raise ConfigError("POSTGRES_ENABLE_DB_FUNCTIONS", "must stay off (followers skipped events with it on)")
     schema = env.get("POSTGRES_SCHEMA", "").strip() or "public"
-    if not _SCHEMA.match(schema):
+    if not _SCHEMA.fullmatch(schema):
         raise ConfigError("POSTGRES_SCHEMA", "must be a lower-case SQL identifier")
     audit_schema = env.get("PATHWAYS_AUDIT_SCHEMA", "").strip() or f"{schema}_audit"
-    if not _SCHEMA.match(audit_schema):
+    if not _SCHEMA.fullmatch(audit_schema):
         raise ConfigError("PATHWAYS_AUDIT_SCHEMA", "must be a lower-case SQL identifier")
     if audit_schema == schema:
         raise ConfigError("PATHWAYS_AUDIT_SCHEMA", "must differ from POSTGRES_SCHEMA (the audit trail is separate)")
@@ -162,7 +165,47 @@ def _auth(env: dict[str, str]) -> AuthSettings:
         claim_agency=env.get("PATHWAYS_AUTH_CLAIM_AGENCY") or "agency",
         claim_roles=env.get("PATHWAYS_AUTH_CLAIM_ROLES") or "roles",
         claim_name=env.get("PATHWAYS_AUTH_CLAIM_NAME") or "name",
+        max_token_lifetime_seconds=int(_number(env, "PATHWAYS_AUTH_MAX_TOKEN_LIFETIME", 24 * 3600, 60, 7 * 24 * 3600)),
+        jwks_cooldown_seconds=_number(env, "PATHWAYS_AUTH_JWKS_COOLDOWN_SECONDS", 30, 1, 3600),
     )
+
+
+def refuse_dev_secret_off_loopback(binds: Iterable[str], environ: Mapping[str, str] | None = None) -> None:
+    """With PATHWAYS_AUTH_DEV_SECRET set, every address served must be loopback: dev tokens never reach a network."""
+    env = os.environ if environ is None else environ
+    if not env.get("PATHWAYS_AUTH_DEV_SECRET"):
+        return
+    for bind in binds:
+        if not is_loopback_bind(bind):
+            raise ConfigError(
+                "PATHWAYS_AUTH_DEV_SECRET",
+                f"set, so Pathways listens on loopback only and {bind!r} is not; bind 127.0.0.1 (or a unix socket), "
+                "or unset it and configure PATHWAYS_AUTH_JWKS_URL or PATHWAYS_AUTH_PUBLIC_KEY_FILE",
+            )
+
+
+def is_loopback_bind(bind: str) -> bool:
+    """Whether a gunicorn bind address (host:port, [v6]:port, unix:path, fd://n) is reachable from this host only."""
+    # gunicorn's own parser, so that this reads the address exactly as the server will bind it.
+    from gunicorn.util import parse_address
+
+    try:
+        address = parse_address(bind)
+    except RuntimeError:
+        return False
+    if isinstance(address, str):
+        return True  # a unix socket
+    if isinstance(address, int):
+        return False  # an inherited descriptor: its address is unknown here
+    host = address[0]
+    if host == "localhost":
+        return True
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False  # any other name may resolve to a public address
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return (mapped or ip).is_loopback
 
 
 def _cipher_key(env: dict[str, str]) -> str | None:

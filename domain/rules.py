@@ -9,6 +9,7 @@ from typing import Any
 from domain.errors import DomainError
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
+# Use fullmatch: with .match, the `$` also matches before a trailing newline, so "HSI\n" would pass.
 AGENCY_CODE = re.compile(r"^[A-Z][A-Z0-9]{0,15}(-[A-Z0-9]{1,15})?$")
 
 
@@ -85,6 +86,6 @@ def past_date(value: str | None, field: str, today: date) -> str | None:
 
 def agency_code(value: Any, field: str = "agency") -> str:
     """An agency code such as HSI or TCIU-EC."""
-    if not isinstance(value, str) or not AGENCY_CODE.match(value):
+    if not isinstance(value, str) or not AGENCY_CODE.fullmatch(value):
         raise DomainError("must be an agency code such as HSI, DEA or TCIU-EC", field)
     return value

@@ -95,3 +95,13 @@ def test_verifying_from_the_command_line_leaves_an_audit_record(cli, services):
     oversight = RequestContext(Actor("o", "OIG", "O", frozenset({"auditor", "admin"})), "r")
     records = services.audit.search(oversight, filters={"action": "cli verify"})["items"]
     assert [(r["sub"].startswith("os:"), r["object_id"]) for r in records] == [(True, str(inv["id"]))]
+
+
+def test_serving_dev_tokens_on_a_public_address_is_refused_naming_the_setting(cli):
+    result = cli.invoke(main, ["serve", "--bind", "0.0.0.0:8000"])
+    assert result.exit_code == 2 and "PATHWAYS_AUTH_DEV_SECRET" in result.output
+
+
+def test_minting_a_token_longer_than_the_maximum_lifetime_is_refused(cli):
+    result = cli.invoke(main, ["token", "--sub", "bob", "--agency", "DEA", "--roles", "agent", "--ttl", "90000"])
+    assert result.exit_code == 2 and "PATHWAYS_AUTH_MAX_TOKEN_LIFETIME" in result.output

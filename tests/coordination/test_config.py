@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
-from coordination.config import ConfigError, Settings
+from coordination.config import ConfigError, Settings, refuse_dev_secret_off_loopback
 
 BASE = {"PATHWAYS_STORE": "sqlite", "PATHWAYS_DATA_DIR": "/tmp/pathways-config-test",
         "PATHWAYS_AUTH_DEV_SECRET": "0123456789abcdef0123456789abcdef"}
@@ -104,3 +110,60 @@ def test_an_identity_provider_with_an_issuer_is_accepted():
     env = {**without(BASE, "PATHWAYS_AUTH_DEV_SECRET"), "PATHWAYS_AUTH_JWKS_URL": "https://idp.example/jwks",
            "PATHWAYS_AUTH_ISSUER": "https://idp.example/"}
     assert Settings.from_env(env).auth.issuer == "https://idp.example/"
+
+
+def test_the_maximum_token_lifetime_is_a_day_unless_configured():
+    assert Settings.from_env(BASE).auth.max_token_lifetime_seconds == 24 * 3600
+
+
+def test_a_configured_maximum_token_lifetime_is_taken():
+    env = {**BASE, "PATHWAYS_AUTH_MAX_TOKEN_LIFETIME": "3600"}
+    assert Settings.from_env(env).auth.max_token_lifetime_seconds == 3600
+
+
+@pytest.mark.parametrize("lifetime", ["0", "59", "604801", "a day"])
+def test_a_maximum_token_lifetime_out_of_bounds_is_refused(lifetime):
+    env = {**BASE, "PATHWAYS_AUTH_MAX_TOKEN_LIFETIME": lifetime}
+    assert refused_setting(env) == "PATHWAYS_AUTH_MAX_TOKEN_LIFETIME"
+
+
+@pytest.mark.parametrize("cooldown", ["0", "3601"])
+def test_a_jwks_cooldown_out_of_bounds_is_refused(cooldown):
+    env = {**BASE, "PATHWAYS_AUTH_JWKS_COOLDOWN_SECONDS": cooldown}
+    assert refused_setting(env) == "PATHWAYS_AUTH_JWKS_COOLDOWN_SECONDS"
+
+
+@pytest.mark.parametrize("bind", ["0.0.0.0:8000", ":8000", "[::]:8000", "10.1.2.3:8000", "pathways.example:443",
+                                  "fd://3"])
+def test_a_dev_secret_with_a_bind_beyond_loopback_is_refused_naming_it(bind):
+    with pytest.raises(ConfigError) as caught:
+        refuse_dev_secret_off_loopback(["127.0.0.1:8000", bind], BASE)
+    assert caught.value.setting == "PATHWAYS_AUTH_DEV_SECRET"
+
+
+@pytest.mark.parametrize("bind", ["127.0.0.1:8000", "127.0.0.2", "localhost:8000", "[::1]:8000",
+                                  "unix:/run/pathways.sock"])
+def test_a_dev_secret_on_loopback_or_a_unix_socket_is_accepted(bind):
+    refuse_dev_secret_off_loopback([bind], BASE)
+
+
+def test_a_public_bind_without_a_dev_secret_is_accepted():
+    refuse_dev_secret_off_loopback(["0.0.0.0:8000"], without(BASE, "PATHWAYS_AUTH_DEV_SECRET"))
+
+
+@pytest.mark.system
+def test_gunicorn_with_a_dev_secret_refuses_a_public_bind_naming_the_setting(tmp_path):
+    repo = Path(__file__).resolve().parents[2]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, **BASE, "PATHWAYS_DATA_DIR": str(tmp_path)}
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-b", f"0.0.0.0:{port}",
+                               "wsgi:app"], env=env, cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        output, _ = server.communicate(timeout=60)
+    finally:
+        if server.poll() is None:  # it started serving: stop it before the assertion fails
+            server.kill()
+            server.wait()
+    assert server.returncode != 0 and b"PATHWAYS_AUTH_DEV_SECRET" in output

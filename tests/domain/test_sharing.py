@@ -43,6 +43,11 @@ def test_a_malformed_agency_code_is_refused(agency):
     assert refused(lambda: shared_case().share(agency=agency, access="read", envelope=AGENT)).field == "agency"
 
 
+@pytest.mark.parametrize("agency", ["DEA\n", "DEA\r\n", "DEA\n\n"])
+def test_an_agency_code_followed_by_a_line_break_is_refused(agency):
+    assert refused(lambda: shared_case().share(agency=agency, access="read", envelope=AGENT)).field == "agency"
+
+
 @pytest.mark.parametrize("access", ["write", "owner", "", None])
 def test_access_other_than_read_or_contribute_is_refused(access):
     assert refused(lambda: shared_case().share(agency="DEA", access=access, envelope=AGENT)).field == "access"
