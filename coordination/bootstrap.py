@@ -18,9 +18,9 @@ from coordination.config import Settings
 from coordination.history import History
 from coordination.investigations import Investigations
 from coordination.ledger import Ledger, ledger_env
+from coordination.tables import DatabaseUnavailable, PostgresDatabase, SQLiteDatabase
 from projections.case_list import CaseList, CaseListQuery
 from projections.runner import ProjectionRunner
-from projections.sql import DatabaseUnavailable, PostgresDatabase, SQLiteDatabase
 
 PROJECTIONS = (CaseList,)
 log = logging.getLogger(__name__)

@@ -5,7 +5,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from projections.sql import Cursor
+
+class Cursor(Protocol):
+    """What a projection writes through: `?` placeholders on both stores, rows as dicts.
+
+    The composition root hands the runner a database of coordination.tables; projections only see this.
+    """
+
+    dialect: str
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> Cursor: ...
+
+    def fetchone(self) -> dict[str, Any] | None: ...
+
+    def fetchall(self) -> list[dict[str, Any]]: ...
+
+    @property
+    def rowcount(self) -> int: ...
 
 
 class ColumnCipher(Protocol):

@@ -8,8 +8,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from projections.projection import Projection, Rows
-from projections.sql import Cursor
+from projections.projection import Cursor, Projection, Rows
 
 log = logging.getLogger(__name__)
 

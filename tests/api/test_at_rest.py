@@ -21,7 +21,7 @@ import pytest
 
 from coordination import bootstrap
 from coordination.config import Settings
-from projections.sql import SQLiteDatabase
+from coordination.tables import SQLiteDatabase
 from tests.api.support import API, CASES, created
 from tests.conftest import PG, token
 

@@ -100,7 +100,7 @@ def test_only_auditors_read_the_trail(services):
 def test_a_record_made_while_the_audit_store_is_down_is_chained_once_it_is_back(services, tmp_path):
     from coordination.audit import AuditTrail
     from coordination.audit_spool import AuditSpool
-    from projections.sql import DatabaseUnavailable, SQLiteDatabase
+    from coordination.tables import DatabaseUnavailable, SQLiteDatabase
 
     spool = AuditSpool(tmp_path / "spool.jsonl")
     unreachable = SQLiteDatabase(tmp_path / "no-such-dir" / "file-not-dir" / "audit.db")
@@ -121,7 +121,7 @@ def test_a_record_made_while_the_audit_store_is_down_is_chained_once_it_is_back(
 def test_a_torn_spool_line_is_set_aside_and_recorded_without_blocking_the_rest(services, tmp_path):
     from coordination.audit import AuditTrail
     from coordination.audit_spool import AuditSpool
-    from projections.sql import DatabaseUnavailable
+    from coordination.tables import DatabaseUnavailable
 
     spool = AuditSpool(tmp_path / "spool.jsonl")
     spool.path.write_text('{"sub":"x","agen\n')
@@ -139,7 +139,7 @@ def test_a_spool_drained_twice_records_nothing_twice(services, tmp_path):
 
     from coordination.audit import AuditTrail
     from coordination.audit_spool import AuditSpool
-    from projections.sql import DatabaseUnavailable
+    from coordination.tables import DatabaseUnavailable
 
     spooled = asdict(AuditRecord(sub="spooled", agency="HSI", action="GET x", outcome="allowed", status=200,
                                  request_id="r", source="127.0.0.1"))
@@ -180,7 +180,7 @@ def test_a_long_spool_is_chained_in_bounded_batches_and_emptied(services, tmp_pa
 
     from coordination.audit import AuditTrail
     from coordination.audit_spool import AuditSpool
-    from projections.sql import DatabaseUnavailable
+    from coordination.tables import DatabaseUnavailable
 
     spool = AuditSpool(tmp_path / "spool.jsonl")
     spool.path.write_text("".join(json.dumps(spooled(f"s{n}")) + "\n" for n in range(1200)))
@@ -196,7 +196,7 @@ def test_chain_heads_spooled_with_a_record_are_anchored_when_it_is_chained(servi
 
     from coordination.audit import AuditTrail
     from coordination.audit_spool import AuditSpool
-    from projections.sql import DatabaseUnavailable
+    from coordination.tables import DatabaseUnavailable
 
     case = uuid.uuid4()
     spool = AuditSpool(tmp_path / "spool.jsonl")

@@ -97,7 +97,7 @@ def test_readiness_reports_encryption_at_rest():
 
 def _trail(services, key: str | None):
     from coordination.audit import AuditTrail
-    from projections.sql import DatabaseUnavailable
+    from coordination.tables import DatabaseUnavailable
 
     return AuditTrail(services.audit_db, unavailable=(DatabaseUnavailable,), cipher=FieldCipher(key, AUDIT))
 

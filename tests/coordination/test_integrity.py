@@ -132,7 +132,7 @@ def test_verifying_while_the_audit_store_with_the_anchors_is_down_is_a_store_out
     from coordination.anchors import ChainAnchors
     from coordination.errors import StoreUnavailable
     from coordination.history import History
-    from projections.sql import DatabaseUnavailable, SQLiteDatabase
+    from coordination.tables import DatabaseUnavailable, SQLiteDatabase
 
     inv_id = case_with_history(services)
     (tmp_path / "not-a-dir").write_text("a file where a directory should be")

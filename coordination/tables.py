@@ -1,4 +1,4 @@
-"""Our own tables (read models, positions, the audit trail) on SQLite or PostgreSQL, one API for both."""
+"""Our own tables (read models and their positions, the audit trail, chain anchors) on SQLite or PostgreSQL."""
 
 from __future__ import annotations
 
