@@ -15,7 +15,6 @@ from api.auth import IdentityProviderUnavailable, InvalidToken
 from api.observability import observe
 from api.problems import problem
 from coordination.audit import AuditRecord
-from coordination.context import RequestContext
 
 API_PREFIX = "/api/"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -86,28 +85,33 @@ def _outcome(status: int) -> str:
     return "failed" if status >= 500 else "rejected"
 
 
-def _owner(object_type: str, object_id: str) -> str:
-    """Whose case the request touched: as the use case learned it, or looked up when none ran (a 422, a replay)."""
-    ctx: RequestContext | None = g.get("request_context")
-    if ctx is not None and "object_owner" in ctx.audit:
-        return ctx.audit["object_owner"]
-    if object_type != "investigation" or not object_id or g.get("actor") is None:
+def _touched() -> tuple[str, str, str]:
+    """The record the request touched (type, id, owner): as its use case said, or named by the URL when none ran.
+
+    A use case that ran returns it (or raises it with its refusal). A request refused before (a 422 of its
+    body, say) is audited against the first `<kind>_id` of its URL, whose owner is then looked up.
+    """
+    touched = g.get("audit_touched")
+    if touched is not None:
+        return touched.object_type, touched.object_id, touched.owner
+    named = next(((k, v) for k, v in (request.view_args or {}).items() if k.endswith("_id")), None)
+    if named is None:
+        return "", "", ""
+    kind, record_id = named[0].removesuffix("_id"), str(named[1])
+    if g.get("actor") is None:
         # A refused token reaches no store: an unauthenticated caller must not make the server read the ledger.
-        return ""
+        return kind, record_id, ""
     try:
-        return current_app.extensions["pathways"].investigations.owner_of(uuid.UUID(object_id))
+        return kind, record_id, current_app.extensions["pathways"].history.owner_of(uuid.UUID(record_id))
     except Exception:  # noqa: BLE001 - the record is written without its owner rather than not at all
-        stdlog.warning("could not learn the owner of %s for its audit record", object_id, exc_info=True)
-        return ""
+        stdlog.warning("could not learn the owner of %s for its audit record", record_id, exc_info=True)
+        return kind, record_id, ""
 
 
 def _audit(response: Response, endpoint: str) -> None:
     """One record per API request, allowed or not; an unavailable audit store is logged, loudly."""
     actor = g.get("actor")
-    view_args = request.view_args or {}
-    object_type, object_id = g.get("audit_object") or (
-        ("investigation", str(view_args["investigation_id"])) if "investigation_id" in view_args else ("", "")
-    )
+    object_type, object_id, owner = _touched()
     record = AuditRecord(
         sub=actor.sub if actor else "-",
         agency=actor.agency if actor else "-",
@@ -115,7 +119,7 @@ def _audit(response: Response, endpoint: str) -> None:
         action=f"{request.method} {endpoint}",
         object_type=object_type,
         object_id=object_id,
-        object_owner=_owner(object_type, object_id),
+        object_owner=owner,
         outcome=_outcome(response.status_code),
         status=response.status_code,
         request_id=g.get("request_id", ""),

@@ -11,7 +11,8 @@ from flask.views import MethodView
 from api import schemas
 from api.blueprint import Blueprint
 from api.headers import headers
-from api.requests import audit_object, context, etag, if_match, written
+from api.requests import context, if_match, read, written
+from coordination.investigations import KIND
 
 blp = Blueprint("investigations", __name__, url_prefix="/api/v1/investigations",
                 description="Investigations: the cases agencies open, log and share.")
@@ -43,9 +44,8 @@ class InvestigationCollection(MethodView):
     def post(self, body: dict[str, Any]) -> Any:
         """Open an investigation owned by your agency, with you as case agent."""
         outcome = services().investigations.open(context(), **body)
-        inv_id = outcome.result["id"]
-        audit_object("investigation", inv_id)
-        return written(outcome, location=url_for("investigations.InvestigationItem", investigation_id=inv_id))
+        location = url_for("investigations.InvestigationItem", investigation_id=outcome.result["id"])
+        return written(outcome, location=location)
 
 
 @blp.route("/<uuid:investigation_id>")
@@ -55,8 +55,7 @@ class InvestigationItem(MethodView):
     @blp.response(200, schemas.InvestigationSchema)
     def get(self, investigation_id: UUID) -> Any:
         """Read one investigation; its version is the ETag."""
-        view = services().investigations.get(context(), investigation_id)
-        return view, {"ETag": etag(view["version"])}
+        return read(services().investigations.get(context(), investigation_id), with_etag=True)
 
 
 @blp.route("/<uuid:investigation_id>/actions")
@@ -79,8 +78,7 @@ class Subjects(MethodView):
     @blp.response(200, schemas.SubjectListSchema)
     def get(self, investigation_id: UUID) -> Any:
         """List the investigation's subjects as they stand now, corrections applied."""
-        page = services().investigations.subjects(context(), investigation_id)
-        return page, {"ETag": etag(page["version"])}
+        return read(services().investigations.subjects(context(), investigation_id), with_etag=True)
 
     @headers(if_match="optional", idempotency_key=True)
     @blp.arguments(schemas.AddSubjectSchema)
@@ -151,8 +149,9 @@ class Timeline(MethodView):
     @blp.response(200, schemas.TimelineSchema)
     def get(self, investigation_id: UUID, limit: int, cursor: str | None) -> Any:
         """Every event of the investigation in order: what, when it happened, when recorded, who."""
-        page = services().history.timeline(context(), investigation_id, after=int(cursor or 0), limit=limit)
-        return page, {"ETag": etag(page["version"])}
+        page = services().history.timeline(context(), KIND, investigation_id, after=int(cursor or 0),
+                                           limit=limit)
+        return read(page, with_etag=True)
 
 
 @blp.route("/<uuid:investigation_id>/integrity")
@@ -162,4 +161,4 @@ class Integrity(MethodView):
     @blp.response(200, schemas.IntegritySchema)
     def get(self, investigation_id: UUID) -> Any:
         """Check the investigation's hash chain; names the first broken link if any."""
-        return services().history.verify(context(), investigation_id)
+        return read(services().history.verify(context(), KIND, investigation_id))

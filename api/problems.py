@@ -120,6 +120,7 @@ class PathwaysApi(Api):
 def coordination_error(error: errors.CoordinationError) -> Response:
     """Map a use case's error to its one status."""
     status = STATUS_OF.get(type(error), 500)
+    g.audit_touched = error.touched  # a refused request is audited against the record it concerned
     fields = {error.field: [error.message]} if error.field and status in (422, 428) else None
     return problem(status, error.message, errors_by_field=fields, kind=type(error).__name__)
 

@@ -61,8 +61,17 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
+def read(outcome: Outcome, *, with_etag: bool = False) -> Any:
+    """A read's body (and its version as ETag); the record it touched goes to the request's audit record."""
+    g.audit_touched = outcome.touched
+    if with_etag:
+        return outcome.result, {"ETag": etag(int(outcome.result["version"]))}
+    return outcome.result
+
+
 def written(outcome: Outcome, *, location: str | None = None) -> tuple[dict[str, Any], dict[str, str]]:
     """A write's body and headers: its new version as ETag and the log position it reached."""
+    g.audit_touched = outcome.touched
     headers: dict[str, str] = {}
     version = outcome.result.get("version")
     if version is not None:
@@ -74,8 +83,3 @@ def written(outcome: Outcome, *, location: str | None = None) -> tuple[dict[str,
     if outcome.replayed:
         headers["Idempotent-Replayed"] = "true"
     return outcome.result, headers
-
-
-def audit_object(object_type: str, object_id: Any) -> None:
-    """Name the object a request touched, for its audit record, when the URL does not."""
-    g.audit_object = (object_type, str(object_id))

@@ -1,15 +1,51 @@
-"""Who may do what with an investigation: roles, then need-to-know per case (DESIGN.md §7, DOMAIN.md §5)."""
+"""Who may do what with a record: roles, then need-to-know per record (DESIGN.md §7, DOMAIN.md §5).
+
+Written once for every aggregate that declares itself (domain.aggregate.ChainedAggregate: `type_name`,
+`owning_agency`, `access_of`): a new kind of record is guarded by these policies as it is.
+"""
 
 from __future__ import annotations
 
-from coordination.context import RequestContext
-from coordination.errors import Forbidden, NotFound
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+from uuid import UUID
+
+from coordination.context import RequestContext, Touched
+from coordination.errors import CoordinationError, Forbidden, NotFound
 from domain.envelope import Actor
-from domain.investigation import Investigation
 
 CASE_READERS = frozenset({"agent", "supervisor", "analyst"})
 CASE_WRITERS = frozenset({"agent", "supervisor"})
 AUDIT_READERS = frozenset({"auditor"})
+
+
+class Guarded(Protocol):
+    """A record that says whose it is and who may see it."""
+
+    id: UUID
+    type_name: str
+    owning_agency: str
+
+    def access_of(self, agency: str) -> str | None: ...
+
+
+G = TypeVar("G", bound=Guarded)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What a use case needs of the caller: one of `roles` to read, then `writers` and an access `level`."""
+
+    doing: str  # "reading", "adding to", "managing": how refusals name what was attempted
+    levels: frozenset[str]  # the access_of answers that allow it
+    writers: frozenset[str] | None = None  # roles needed beyond reading, if it writes
+    refusal: str = ""  # the 403 when the caller sees the record but its agency's access is not enough
+
+
+READ = Policy("reading", frozenset({"owner", "contribute", "read"}))
+CONTRIBUTE = Policy("adding to", frozenset({"owner", "contribute"}), CASE_WRITERS,
+                    "your agency may read this {kind} but not add to it")
+MANAGE = Policy("managing", frozenset({"owner"}), CASE_WRITERS, "only the owning agency manages this {kind}")
 
 
 def require_role(actor: Actor, roles: frozenset[str], doing: str) -> None:
@@ -18,33 +54,37 @@ def require_role(actor: Actor, roles: frozenset[str], doing: str) -> None:
         raise Forbidden(f"{doing} needs one of the roles: {', '.join(sorted(roles))}")
 
 
-def readable(inv: Investigation | None, ctx: RequestContext) -> Investigation:
-    """The case, if the caller's agency owns it or it was shared with them; 404 otherwise."""
-    actor = ctx.actor
-    if inv is not None:
-        # The owner's auditors must see who touched (or tried to touch) their case, allowed or not.
-        ctx.audit.setdefault("object_owner", inv.owning_agency)
-    require_role(actor, CASE_READERS, "reading an investigation")
-    if inv is None or inv.access_of(actor.agency) is None:
-        raise NotFound("no such investigation")
-    return inv
+def touched(record: Guarded) -> Touched:
+    """What the audit record of a request says about the record it touched."""
+    return Touched(record.type_name, str(record.id), record.owning_agency)
 
 
-def contributable(inv: Investigation | None, ctx: RequestContext) -> Investigation:
-    """The case, if the caller may add entries: the owning agency, or one it shares with to contribute."""
-    inv = readable(inv, ctx)
-    actor = ctx.actor
-    require_role(actor, CASE_WRITERS, "adding to an investigation")
-    if inv.access_of(actor.agency) not in ("owner", "contribute"):
-        raise Forbidden("your agency may read this investigation but not add to it")
-    return inv
+def check(policy: Policy, kind: type[G], record: G | None, ctx: RequestContext) -> G:
+    """The record, if the caller may do what `policy` guards; 404 if they may not see it, 403 if only that.
+
+    A refusal carries the record it concerned, so that the owner's auditors see who probed their record.
+    """
+    name = kind.type_name
+    try:
+        require_role(ctx.actor, CASE_READERS, f"reading {_a(name)}")
+        level = record.access_of(ctx.actor.agency) if record is not None else None
+        if record is None or level is None:
+            raise NotFound(f"no such {name}")
+        if policy.writers is not None:
+            require_role(ctx.actor, policy.writers, f"{policy.doing} {_a(name)}")
+        if level not in policy.levels:
+            raise Forbidden(policy.refusal.format(kind=name))
+    except CoordinationError as refusal:
+        if record is not None:
+            refusal.touched = touched(record)
+        raise
+    return record
 
 
-def owned(inv: Investigation | None, ctx: RequestContext) -> Investigation:
-    """The case, if the caller's agency owns it: sharing, status and onward release are the owner's."""
-    inv = readable(inv, ctx)
-    actor = ctx.actor
-    require_role(actor, CASE_WRITERS, "managing an investigation")
-    if inv.access_of(actor.agency) != "owner":
-        raise Forbidden("only the owning agency manages this investigation")
-    return inv
+def _a(name: str) -> str:
+    return f"an {name}" if name[0] in "aeiou" else f"a {name}"
+
+
+def owner_of(record: Any) -> str:
+    """The owning agency of any stored record that declares one ("" for bookkeeping records)."""
+    return getattr(record, "owning_agency", "") if record is not None else ""

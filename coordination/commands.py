@@ -14,8 +14,9 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
 
+from coordination import access
 from coordination.anchors import ChainAnchors
-from coordination.context import RequestContext
+from coordination.context import RequestContext, Touched
 from coordination.errors import (
     Conflict,
     Contended,
@@ -38,11 +39,24 @@ RETRY_BUDGET_SECONDS = 10.0
 
 @dataclass
 class Outcome:
-    """What a command produced: plain data for the response and the log position it reached."""
+    """What a use case produced: plain data for the response, the log position it reached, what it touched."""
 
     result: dict[str, Any]
-    position: int | None
+    position: int | None = None
     replayed: bool = False
+    touched: Touched | None = None  # the record the request's audit record names
+
+
+@dataclass(frozen=True)
+class Target:
+    """The record a command acts on and the policy that guards it: checked on every attempt and every replay."""
+
+    kind: type[ChainedAggregate]
+    id: UUID
+    policy: access.Policy
+
+    def checked(self, session: Session, ctx: RequestContext) -> Any:
+        return access.check(self.policy, self.kind, session.find(self.kind, self.id), ctx)
 
 
 @dataclass
@@ -87,25 +101,33 @@ class CommandRunner:
     def run(
         self,
         ctx: RequestContext,
-        decide: Callable[[Session], dict[str, Any]],
+        decide: Callable[[Session, Any], dict[str, Any]],
         *,
+        target: Target | None = None,
         retry_on_conflict: bool,
         guarded: bool = False,
+        names: Callable[[dict[str, Any]], Touched] | None = None,
     ) -> Outcome:
-        """Run `decide` until its changes save; `guarded` means the caller sent If-Match."""
+        """Run `decide(session, record)` until its changes save; `guarded` means the caller sent If-Match.
+
+        `record` is the `target`, loaded and allowed by its policy on every attempt, and on a replay too: a
+        replay answers what a fresh request would now (a revoked share is 404, a lost role 403). A command that
+        creates its record has no target; `names` says from its result which record it touched.
+        """
         with translated_store_errors():
-            replay = self._replay(ctx)
+            replay = self._replay(ctx, target, names)
             if replay is not None:
                 return replay
             deadline, attempt = time.monotonic() + RETRY_BUDGET_SECONDS, 0
             while time.monotonic() < deadline:
                 session = Session(self.ledger)
                 with translated_domain_errors():
-                    result = decide(session)
+                    record = target.checked(session, ctx) if target is not None else None
+                    result = decide(session, record)
                 try:
-                    return Outcome(result, self._save(ctx, session, result))
+                    position = self._save(ctx, session, result)
                 except IntegrityError:
-                    replay = self._replay(ctx)
+                    replay = self._replay(ctx, target, names)
                     if replay is not None:
                         return replay
                     if guarded:
@@ -114,6 +136,8 @@ class CommandRunner:
                         raise Conflict("another write landed first; reload and retry") from None
                     back_off(attempt)
                     attempt += 1
+                    continue
+                return Outcome(result, position, touched=_touched(record, result, names))
         raise Contended("too many concurrent writes to this object; retry shortly")
 
     def _save(self, ctx: RequestContext, session: Session, result: dict[str, Any]) -> int | None:
@@ -135,21 +159,30 @@ class CommandRunner:
             self.anchors.anchor(heads)
         return max((r.notification.id for r in recordings), default=None)
 
-    def _replay(self, ctx: RequestContext) -> Outcome | None:
+    def _replay(
+        self, ctx: RequestContext, target: Target | None, names: Callable[[dict[str, Any]], Touched] | None
+    ) -> Outcome | None:
         if ctx.idempotency is None:
             return None
-        record = Session(self.ledger).find(
-            IdempotencyRecord, idempotency_id(ctx.actor.agency, ctx.idempotency.key)
-        )
-        if record is None:
+        session = Session(self.ledger)
+        stored = session.find(IdempotencyRecord, idempotency_id(ctx.actor.agency, ctx.idempotency.key))
+        if stored is None:
             return None
         # A replay hands back what the first request saw, so only the person who sent it may replay it.
-        if record.sub != ctx.actor.sub or record.request_digest != ctx.idempotency.request_digest:
+        if stored.sub != ctx.actor.sub or stored.request_digest != ctx.idempotency.request_digest:
             raise IdempotencyKeyReused(
                 "this Idempotency-Key was used for a different request", field="Idempotency-Key"
             )
+        record = target.checked(session, ctx) if target is not None else None
         # The first response's position is not kept; the present end of the log is at or after it.
-        return Outcome(record.result, self.ledger.max_position(), replayed=True)
+        return Outcome(stored.result, self.ledger.max_position(), replayed=True,
+                       touched=_touched(record, stored.result, names))
+
+
+def _touched(record: Any, result: dict[str, Any], names: Callable[[dict[str, Any]], Touched] | None) -> Touched | None:
+    if record is not None:
+        return access.touched(record)
+    return names(result) if names is not None else None
 
 
 def back_off(attempt: int) -> None:

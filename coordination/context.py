@@ -17,14 +17,21 @@ class Idempotency:
 
 
 @dataclass(frozen=True)
+class Touched:
+    """The record a request touched, as its audit record names it: kind, id and owning agency."""
+
+    object_type: str
+    object_id: str
+    owner: str
+
+
+@dataclass(frozen=True)
 class RequestContext:
     """The caller and the request, as the api authenticated and identified them."""
 
     actor: Actor
     request_id: str = ""
     idempotency: Idempotency | None = None
-    # What the use case learned that the request's audit record needs (e.g. whose case it touched).
-    audit: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
     # Chain heads a write reached; anchored with the request's audit record when the api writes one.
     heads: list[tuple[UUID, int, str]] = field(default_factory=list, compare=False, hash=False)
     anchors_deferred: bool = False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class CoordinationError(Exception):
     """Base of the errors a use case raises; the api maps each to one HTTP status."""
@@ -10,6 +12,8 @@ class CoordinationError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+        # The record a refused request concerned (coordination.context.Touched), for its audit record.
+        self.touched: Any = None
 
 
 class NotFound(CoordinationError):

@@ -9,16 +9,14 @@ from uuid import UUID
 
 from coordination import access
 from coordination.anchors import ChainAnchors
-from coordination.commands import Session, translated_store_errors
+from coordination.commands import Outcome, Session, Target, translated_store_errors
 from coordination.context import RequestContext
 from coordination.integrity import verify_chain
 from coordination.ledger import Ledger
-from domain.investigation import Investigation
-from domain.sharing import sees_contribution
+from domain.aggregate import ChainedAggregate
 
 MAX_PAGE = 500
 _ENVELOPE_FIELDS = frozenset({"envelope", "occurred_at", "prev_digest", "digest", "timestamp", "originator_topic"})
-_SHARE_EVENTS = frozenset({"shared", "share_revoked"})
 
 
 def _snake(name: str) -> str:
@@ -53,40 +51,61 @@ def _json_ready(value: Any) -> Any:
     return value
 
 
-def _visible_to(entry: dict[str, Any], viewer: str, owner: str) -> bool:
-    # Third agency rule: a partner sees the owner's entries and its own, only its own share, and a correction
-    # only if it may see the entry corrected.
-    if not sees_contribution(viewer, owner, entry["actor"]["agency"]):
-        return False
-    concerns = entry["data"].get("agency") if entry["type"] in _SHARE_EVENTS else entry["data"].get("entry_agency")
-    return concerns is None or sees_contribution(viewer, owner, concerns)
-
-
 class History:
-    """Reads a case's stored events in order, for the timeline and for integrity checks."""
+    """Reads any chained record's stored events in order, for its timeline and for integrity checks.
+
+    Works for every aggregate that declares itself (domain.aggregate.ChainedAggregate): the record says which
+    events an agency may see (`sees_event`) and which of their fields name other records (`references`).
+    """
 
     def __init__(self, ledger: Ledger, anchors: ChainAnchors | None = None):
         self.ledger = ledger
         self.anchors = anchors
 
-    def timeline(self, ctx: RequestContext, inv_id: UUID, *, after: int, limit: int) -> dict[str, Any]:
-        """Every event of the case in order, a page at a time (after = the last version seen)."""
+    def timeline(
+        self, ctx: RequestContext, kind: type[ChainedAggregate], record_id: UUID, *, after: int, limit: int
+    ) -> Outcome:
+        """Every event of the record that the caller may see, in order, a page at a time (after = last version)."""
         limit = max(1, min(limit, MAX_PAGE))
         with translated_store_errors():
-            inv = access.readable(Session(self.ledger).find(Investigation, inv_id), ctx)
-            events = list(self.ledger.events.get(inv_id, gt=after, limit=limit + 1))
-        more = len(events) > limit
-        entries = [timeline_entry(e) for e in events[:limit]]
-        visible = [e for e in entries if _visible_to(e, ctx.actor.agency, inv.owning_agency)]
-        return {
+            session = Session(self.ledger)
+            record = Target(kind, record_id, access.READ).checked(session, ctx)
+            events = list(self.ledger.events.get(record_id, gt=after, limit=limit + 1))
+            agency = ctx.actor.agency
+            visible = [self._shown(session, ctx, record, e) for e in events[:limit] if record.sees_event(agency, e)]
+        page = {
             "items": visible,
-            "next_cursor": str(events[limit - 1].originator_version) if more else None,
-            "version": inv.version,
+            "next_cursor": str(events[limit - 1].originator_version) if len(events) > limit else None,
+            "version": record.version,
         }
+        return Outcome(page, touched=access.touched(record))
 
-    def verify(self, ctx: RequestContext, inv_id: UUID) -> dict[str, Any]:
-        """Recompute the case's hash chain from the stored events; name the first broken link."""
+    def _shown(self, session: Session, ctx: RequestContext, record: ChainedAggregate, event: Any) -> dict[str, Any]:
+        entry = timeline_entry(event)
+        for name in record.references:
+            # The id of a record the caller may not see is itself something they must not learn.
+            target = entry["data"].get(name)
+            if target is not None and not self._may_see(session, ctx, UUID(target)):
+                entry["data"][name] = None
+        return entry
+
+    @staticmethod
+    def _may_see(session: Session, ctx: RequestContext, record_id: UUID) -> bool:
+        other = session.find(ChainedAggregate, record_id)
+        return other is not None and other.access_of(ctx.actor.agency) is not None
+
+    def owner_of(self, record_id: UUID) -> str:
+        """The agency that owns any stored record, for the audit record of a request that reached no use case.
+
+        Never shown to the caller: only auditors of that agency (or platform oversight) read it.
+        """
         with translated_store_errors():
-            access.readable(Session(self.ledger).find(Investigation, inv_id), ctx)
-            report = verify_chain(self.ledger, inv_id, self.anchors)
-        return report
+            return access.owner_of(Session(self.ledger).find(ChainedAggregate, record_id))
+
+    def verify(self, ctx: RequestContext, kind: type[ChainedAggregate], record_id: UUID) -> Outcome:
+        """Recompute the record's hash chain from the stored events; name the first broken link."""
+        with translated_store_errors():
+            record = Target(kind, record_id, access.READ).checked(Session(self.ledger), ctx)
+            report = verify_chain(self.ledger, record_id, self.anchors)
+        named = {f"{kind.type_name}_id": report.pop("record_id"), **report}  # e.g. investigation_id
+        return Outcome(named, touched=access.touched(record))

@@ -94,7 +94,7 @@ def _report(
     aggregate_id: UUID, count: int, broken_at: int | None, problem: str | None, head: str | None = None
 ) -> dict[str, Any]:
     return {
-        "investigation_id": aggregate_id,
+        "record_id": aggregate_id,
         "intact": problem is None,
         "events": count,
         "head": head,

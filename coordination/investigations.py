@@ -11,16 +11,19 @@ from coordination.commands import (
     CommandRunner,
     Outcome,
     Session,
+    Target,
     check_version,
     guards,
     translated_store_errors,
 )
-from coordination.context import RequestContext
+from coordination.context import RequestContext, Touched
 from coordination.errors import NotFound, PreconditionRequired
 from domain.case_numbers import CaseNumberSequence
 from domain.investigation import Investigation
 from domain.keys import case_sequence_id, investigation_id
 from domain.sharing import sees_contribution
+
+KIND = Investigation  # the record these use cases act on, for the cross-cutting history and access code
 
 
 def _now() -> datetime:
@@ -64,9 +67,8 @@ class Investigations:
     def open(self, ctx: RequestContext, *, title: str, threat_domain: str, summary: str | None) -> Outcome:
         """Open an investigation with the next case number of the caller's agency and year."""
         access.require_role(ctx.actor, access.CASE_WRITERS, "opening an investigation")
-        ctx.audit["object_owner"] = ctx.actor.agency
 
-        def decide(session: Session) -> dict[str, Any]:
+        def decide(session: Session, _: None) -> dict[str, Any]:
             agency, year = ctx.actor.agency, _now().year
             sequence = session.find(CaseNumberSequence, case_sequence_id(agency, year))
             sequence = sequence or CaseNumberSequence.start(agency, year)
@@ -78,34 +80,29 @@ class Investigations:
             session.add(sequence, inv)
             return investigation_view(inv, agency)
 
-        return self.runner.run(ctx, decide, retry_on_conflict=True)
+        def names(result: dict[str, Any]) -> Touched:
+            return Touched(Investigation.type_name, str(result["id"]), result["owning_agency"])
 
-    def get(self, ctx: RequestContext, investigation_id_: UUID) -> dict[str, Any]:
+        return self.runner.run(ctx, decide, retry_on_conflict=True, names=names)
+
+    def _read(self, ctx: RequestContext, inv_id: UUID) -> Investigation:
+        with translated_store_errors():
+            return readable(inv_id).checked(Session(self.ledger), ctx)
+
+    def get(self, ctx: RequestContext, inv_id: UUID) -> Outcome:
         """The current state of one case, straight from the ledger."""
-        with translated_store_errors():
-            inv = Session(self.ledger).find(Investigation, investigation_id_)
-        return investigation_view(access.readable(inv, ctx), ctx.actor.agency)
+        inv = self._read(ctx, inv_id)
+        return Outcome(investigation_view(inv, ctx.actor.agency), touched=access.touched(inv))
 
-    def owner_of(self, investigation_id_: UUID) -> str:
-        """The agency that owns a case, for the audit record of a request that never reached a use case.
-
-        Never shown to the caller: only auditors of that agency (or platform oversight) read it.
-        """
-        with translated_store_errors():
-            inv = Session(self.ledger).find(Investigation, investigation_id_)
-        return inv.owning_agency if inv is not None else ""
-
-    def subjects(self, ctx: RequestContext, investigation_id_: UUID) -> dict[str, Any]:
+    def subjects(self, ctx: RequestContext, inv_id: UUID) -> Outcome:
         """The case's subjects as they stand now (corrections applied), in the order they were added."""
-        with translated_store_errors():
-            inv = Session(self.ledger).find(Investigation, investigation_id_)
-        inv = access.readable(inv, ctx)
+        inv = self._read(ctx, inv_id)
         items = [
             subject_view(inv, subject_id)
             for subject_id, subject in sorted(inv.subjects.items(), key=lambda item: item[1]["version"])
             if sees_contribution(ctx.actor.agency, inv.owning_agency, subject.get("agency", inv.owning_agency))
         ]
-        return {"items": items, "version": inv.version}
+        return Outcome({"items": items, "version": inv.version}, touched=access.touched(inv))
 
     def log_action(
         self, ctx: RequestContext, inv_id: UUID, *, kind: str, summary: str,
@@ -113,15 +110,15 @@ class Investigations:
     ) -> Outcome:
         """Log an investigative or enforcement action; appends are retried, never lost."""
 
-        def decide(session: Session) -> dict[str, Any]:
-            inv = access.contributable(session.find(Investigation, inv_id), ctx)
+        def decide(session: Session, inv: Investigation) -> dict[str, Any]:
             check_version(inv, expected_version)
             inv.log_action(kind=kind, summary=summary, occurred_at=occurred_at, location=location,
                            now=_now(), envelope=ctx.envelope)
             session.add(inv)
             return {"investigation_id": inv.id, "entry_version": inv.version, "version": inv.version}
 
-        return self.runner.run(ctx, decide, retry_on_conflict=True, guarded=guards(expected_version))
+        return self.runner.run(ctx, decide, target=contributing(inv_id),
+                               retry_on_conflict=True, guarded=guards(expected_version))
 
     def add_subject(
         self, ctx: RequestContext, inv_id: UUID, *, details: dict[str, Any], expected_version: int | None
@@ -129,34 +126,33 @@ class Investigations:
         """Add a subject of the network, with its identifiers normalised for matching."""
         subject_id = uuid4()
 
-        def decide(session: Session) -> dict[str, Any]:
-            inv = access.contributable(session.find(Investigation, inv_id), ctx)
+        def decide(session: Session, inv: Investigation) -> dict[str, Any]:
             check_version(inv, expected_version)
             inv.add_subject(subject_id=subject_id, details=details, now=_now(), envelope=ctx.envelope)
             session.add(inv)
             return subject_view(inv, str(subject_id))
 
-        return self.runner.run(ctx, decide, retry_on_conflict=True, guarded=guards(expected_version))
+        return self.runner.run(ctx, decide, target=contributing(inv_id),
+                               retry_on_conflict=True, guarded=guards(expected_version))
 
     def share(
         self, ctx: RequestContext, inv_id: UUID, *, agency: str, access_level: str, expected_version: int | None
     ) -> Outcome:
         """Share the case with another agency, to read or to contribute."""
 
-        def decide(session: Session) -> dict[str, Any]:
-            inv = access.owned(session.find(Investigation, inv_id), ctx)
+        def decide(session: Session, inv: Investigation) -> dict[str, Any]:
             check_version(inv, expected_version)
             inv.share(agency=agency, access=access_level, envelope=ctx.envelope)
             session.add(inv)
             return investigation_view(inv, ctx.actor.agency)
 
-        return self.runner.run(ctx, decide, retry_on_conflict=True, guarded=guards(expected_version))
+        return self.runner.run(ctx, decide, target=managing(inv_id),
+                               retry_on_conflict=True, guarded=guards(expected_version))
 
     def revoke_share(self, ctx: RequestContext, inv_id: UUID, *, agency: str, expected_version: int | None) -> Outcome:
         """Stop sharing the case with an agency."""
 
-        def decide(session: Session) -> dict[str, Any]:
-            inv = access.owned(session.find(Investigation, inv_id), ctx)
+        def decide(session: Session, inv: Investigation) -> dict[str, Any]:
             check_version(inv, expected_version)
             if agency not in inv.shares:
                 raise NotFound(f"the case is not shared with {agency}")
@@ -164,7 +160,8 @@ class Investigations:
             session.add(inv)
             return investigation_view(inv, ctx.actor.agency)
 
-        return self.runner.run(ctx, decide, retry_on_conflict=True, guarded=guards(expected_version))
+        return self.runner.run(ctx, decide, target=managing(inv_id),
+                               retry_on_conflict=True, guarded=guards(expected_version))
 
     def change_status(
         self, ctx: RequestContext, inv_id: UUID, *, status: str, reason: str,
@@ -173,16 +170,16 @@ class Investigations:
         """Move the case along its lifecycle; the caller must say which version they decided on."""
         _require_if_match(expected_version)
 
-        def decide(session: Session) -> dict[str, Any]:
-            inv = access.owned(session.find(Investigation, inv_id), ctx)
+        def decide(session: Session, inv: Investigation) -> dict[str, Any]:
             check_version(inv, expected_version)
             if merged_into is not None:
-                access.owned(session.find(Investigation, merged_into), ctx)
+                managing(merged_into).checked(session, ctx)
             inv.change_status(status=status, reason=reason, merged_into=merged_into, envelope=ctx.envelope)
             session.add(inv)
             return investigation_view(inv, ctx.actor.agency)
 
-        return self.runner.run(ctx, decide, retry_on_conflict=False, guarded=guards(expected_version))
+        return self.runner.run(ctx, decide, target=managing(inv_id),
+                               retry_on_conflict=False, guarded=guards(expected_version))
 
     def correct(
         self, ctx: RequestContext, inv_id: UUID, *, corrects: int, changes: dict[str, Any],
@@ -191,8 +188,7 @@ class Investigations:
         """Correct an earlier entry by a new event naming it; the original stays in the history."""
         _require_if_match(expected_version)
 
-        def decide(session: Session) -> dict[str, Any]:
-            inv = access.contributable(session.find(Investigation, inv_id), ctx)
+        def decide(session: Session, inv: Investigation) -> dict[str, Any]:
             check_version(inv, expected_version)
             inv.correct(corrects=corrects, entry=self._entry(inv_id, corrects), changes=changes, reason=reason,
                         now=_now(), envelope=ctx.envelope)
@@ -200,7 +196,8 @@ class Investigations:
             return {"investigation_id": inv.id, "entry_version": inv.version, "version": inv.version,
                     "corrects": corrects}
 
-        return self.runner.run(ctx, decide, retry_on_conflict=False, guarded=guards(expected_version))
+        return self.runner.run(ctx, decide, target=contributing(inv_id),
+                               retry_on_conflict=False, guarded=guards(expected_version))
 
 
     def _entry(self, inv_id: UUID, version: int) -> dict[str, Any] | None:
@@ -209,6 +206,18 @@ class Investigations:
             return None
         stored = list(self.ledger.events.get(inv_id, gt=version - 1, lte=version))
         return Investigation.entry_of(stored[0]) if stored else None
+
+
+def readable(inv_id: UUID) -> Target:
+    return Target(Investigation, inv_id, access.READ)
+
+
+def contributing(inv_id: UUID) -> Target:
+    return Target(Investigation, inv_id, access.CONTRIBUTE)
+
+
+def managing(inv_id: UUID) -> Target:
+    return Target(Investigation, inv_id, access.MANAGE)
 
 
 def _require_if_match(expected_version: int | None) -> None:

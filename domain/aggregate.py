@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -11,12 +11,33 @@ from eventsourcing.utils import get_topic
 
 from domain.chain import GENESIS, event_digest
 from domain.envelope import Envelope
+from domain.sharing import sees_contribution
 
 
 class ChainedAggregate(Aggregate):
-    """An aggregate whose every event says who did it, when it happened, and links to the one before."""
+    """An aggregate whose every event says who did it, when it happened, and links to the one before.
+
+    It declares what the cross-cutting code needs to guard, audit and show it: `type_name`, `owning_agency`,
+    `access_of` (who may see it) and `sees_event` (which of its events an agency may read), so that a new
+    aggregate plugs into access checks, the audit trail, the timeline and the integrity check as it is.
+    """
 
     chain_head: str = GENESIS
+    # What the audit trail, errors and routes call this kind of record ("investigation", "operation", ...).
+    type_name: ClassVar[str] = ""
+    # Event fields that name another aggregate: shown only to a reader who may see that one too.
+    references: ClassVar[frozenset[str]] = frozenset()
+
+    if TYPE_CHECKING:  # set by each subclass's first event; an annotation at runtime would make it a field
+        owning_agency: str
+
+    def access_of(self, agency: str) -> str | None:
+        """What an agency may do with this record: owner, contribute, read, or None (it may not see it)."""
+        raise NotImplementedError
+
+    def sees_event(self, agency: str, event: Any) -> bool:
+        """Whether an agency that may see this record may also see one of its events (third agency rule)."""
+        return sees_contribution(agency, self.owning_agency, event.envelope["actor"]["agency"])
 
     class Event(Aggregate.Event):
         envelope: dict[str, Any]

@@ -12,12 +12,16 @@ from domain.corrections import CORRECTABLE, checked_changes
 from domain.envelope import Envelope
 from domain.errors import DomainError, NotPermitted, StateConflict
 from domain.lifecycle import FROZEN, SUPERVISOR_ONLY, check_transition
+from domain.sharing import sees_contribution
 from domain.subjects import subject_details
 from domain.vocabulary import ACTION_KINDS, SHARE_ACCESS, THREAT_DOMAINS
 
 
 class Investigation(ChainedAggregate):
     """A case owned by one agency, visible to the agencies it is shared with."""
+
+    type_name = "investigation"
+    references = frozenset({"merged_into"})
 
     if TYPE_CHECKING:  # state set by the events below; annotations at runtime would make it a dataclass
         case_number: str
@@ -226,6 +230,15 @@ class Investigation(ChainedAggregate):
         if agency == self.owning_agency:
             return "owner"
         return self.shares.get(agency)
+
+    def sees_event(self, agency: str, event: Any) -> bool:
+        """Third agency rule: a partner sees the owner's entries and its own, only its own share, and a
+        correction only if it may see the entry corrected."""
+        if not super().sees_event(agency, event):
+            return False
+        concerns = event.agency if isinstance(event, (self.Shared, self.ShareRevoked)) else getattr(
+            event, "entry_agency", None)
+        return concerns is None or sees_contribution(agency, self.owning_agency, concerns)
 
     def _refuse_if_frozen(self) -> None:
         if self.status in FROZEN:

@@ -190,7 +190,7 @@ def test_a_long_case_is_snapshotted_and_still_loads_its_latest_version(services)
         log(services, inv["id"])
     snapshots = list(services.ledger.snapshots.get(inv["id"]))
     assert [s.originator_version for s in snapshots] == [200]
-    assert services.investigations.get(ctx(), inv["id"])["version"] == 206
+    assert services.investigations.get(ctx(), inv["id"]).result["version"] == 206
 
 
 def test_an_idempotency_key_replayed_by_another_user_of_the_agency_is_refused(services):

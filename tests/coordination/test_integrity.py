@@ -11,6 +11,7 @@ from coordination import bootstrap
 from coordination.config import Settings
 from coordination.context import RequestContext
 from coordination.integrity import verify_chain
+from coordination.investigations import KIND
 from domain.envelope import Actor
 from tests.conftest import PG
 
@@ -72,7 +73,7 @@ def test_the_integrity_use_case_hides_a_case_of_another_agency(services):
 
     inv_id = case_with_history(services)
     with pytest.raises(NotFound):
-        services.history.verify(RequestContext(Actor("d", "DEA", "D", frozenset({"agent"})), "r"), inv_id)
+        services.history.verify(RequestContext(Actor("d", "DEA", "D", frozenset({"agent"})), "r"), KIND, inv_id)
 
 
 @pytest.fixture
@@ -138,4 +139,4 @@ def test_verifying_while_the_audit_store_with_the_anchors_is_down_is_a_store_out
     (tmp_path / "not-a-dir").write_text("a file where a directory should be")
     down = ChainAnchors(SQLiteDatabase(tmp_path / "not-a-dir" / "audit.db"), unavailable=(DatabaseUnavailable,))
     with pytest.raises(StoreUnavailable):
-        History(services.ledger, down).verify(HSI, inv_id)
+        History(services.ledger, down).verify(HSI, KIND, inv_id)
