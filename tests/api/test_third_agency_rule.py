@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.api.support import as_, shared_case
+from tests.api.support import as_, open_case, share, shared_case, write
 
 
 def test_a_read_partner_does_not_see_another_partners_action_in_the_timeline(client):
@@ -54,3 +54,33 @@ def test_the_partner_whose_entry_was_corrected_sees_the_correction(client):
     timeline = client.get(f"{case.url}/timeline", headers=as_("cbp_agent")).get_json()
     assert [e["data"]["changes"] for e in timeline["items"] if e["type"] == "entry_corrected"] == [
         {"summary": "Border crossing at Nuevo Laredo"}]
+
+
+def _merged(client, *, target_shared_with_dea: bool):
+    source, target = open_case(client, "hsi_supervisor"), open_case(client, "hsi_supervisor")
+    share(client, source, "DEA", "read", "hsi_supervisor")
+    if target_shared_with_dea:
+        share(client, target, "DEA", "read", "hsi_supervisor")
+    write(client, source, "POST", "/status", {"status": "merged", "reason": "same cell", "merged_into": target.id},
+          "hsi_supervisor", status=200, If_Match=f'"{source.version}"')
+    return source, target
+
+
+def _merge_pointer(client, case, caller: str):
+    items = client.get(f"{case.url}/timeline", headers=as_(caller)).get_json()["items"]
+    return [e["data"]["merged_into"] for e in items if e["type"] == "status_changed"]
+
+
+def test_a_partner_that_cannot_see_the_case_merged_into_does_not_learn_its_id(client):
+    source, _ = _merged(client, target_shared_with_dea=False)
+    assert _merge_pointer(client, source, "dea_agent") == [None]
+
+
+def test_a_partner_that_can_see_the_case_merged_into_is_shown_its_id(client):
+    source, target = _merged(client, target_shared_with_dea=True)
+    assert _merge_pointer(client, source, "dea_agent") == [target.id]
+
+
+def test_the_owner_sees_the_id_of_the_case_merged_into(client):
+    source, target = _merged(client, target_shared_with_dea=False)
+    assert _merge_pointer(client, source, "hsi_supervisor") == [target.id]
