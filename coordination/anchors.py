@@ -15,6 +15,8 @@ DDL = (
     f"CREATE TABLE IF NOT EXISTS {TABLE} (aggregate_id TEXT PRIMARY KEY, version BIGINT NOT NULL, "
     "digest TEXT NOT NULL, recorded_at TEXT NOT NULL)",
 )
+# Migrated in place like the audit trail beside it (coordination/migrations.py): a head is evidence, not derived.
+STEPS = {"sqlite": ((1, DDL),), "postgres": ((1, DDL),)}
 
 
 def write_heads(cur: Any, heads: list[tuple[UUID, int, str]]) -> None:
@@ -35,11 +37,6 @@ class ChainAnchors:
     def __init__(self, db: Any, *, unavailable: tuple[type[Exception], ...] = ()):
         self.db = db
         self.unavailable = unavailable
-
-    def create_tables(self) -> None:
-        with self.db.transaction(write=True) as cur:
-            for statement in DDL:
-                cur.execute(statement)
 
     def anchor(self, heads: list[tuple[UUID, int, str]]) -> None:
         """Record each aggregate's new head; an older head never replaces a newer one.

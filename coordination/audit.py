@@ -53,6 +53,18 @@ APPEND_ONLY = {
         f"FOR EACH STATEMENT EXECUTE FUNCTION {TABLE}_append_only()",
     ),
 }
+# The trail is migrated in place, never rebuilt (coordination/migrations.py): its records are evidence and the
+# triggers refuse UPDATE and DELETE, so each step is DDL that leaves every stored row, and so its hash, as it
+# was. Step 1 is the trail as it was before versioning; a released step never changes, a new one is appended.
+STEPS = {
+    dialect: (
+        (1, (*DDL, *append_only)),
+        # 2: searching by outcome or action had no index, so looking for the rare denials walked the whole trail.
+        (2, (f"CREATE INDEX IF NOT EXISTS {TABLE}_outcome ON {TABLE} (outcome, seq)",
+             f"CREATE INDEX IF NOT EXISTS {TABLE}_action ON {TABLE} (action, seq)")),
+    )
+    for dialect, append_only in APPEND_ONLY.items()
+}
 _FIELDS = ("record_id", "recorded_at", "sub", "agency", "roles", "action", "object_type", "object_id",
            "object_owner", "outcome", "status", "request_id", "source", "detail")
 FILTERS = ("sub", "agency", "object_id", "outcome", "action")
@@ -104,12 +116,6 @@ class AuditTrail:
         self.spool = spool
         self.cipher = cipher or FieldCipher(None, AUDIT)
         self._drain_paused_until = 0.0
-
-    def create_tables(self) -> None:
-        """Create the audit table, its indexes and the triggers that keep it append-only."""
-        with self.db.transaction(write=True) as cur:
-            for statement in (*DDL, *APPEND_ONLY[self.db.dialect]):
-                cur.execute(statement)
 
     def record(self, record: AuditRecord, heads: list[tuple[UUID, int, str]] | None = None) -> int:
         """Append one record, chained to the last; while the store is down it waits in the spool, not lost.

@@ -8,6 +8,7 @@ from typing import Any
 
 from eventsourcing.persistence import InterfaceError, OperationalError
 
+from coordination import migrations
 from coordination.anchors import ChainAnchors
 from coordination.audit import AuditTrail
 from coordination.audit_spool import AuditSpool
@@ -128,16 +129,22 @@ def _warn_if_stored_in_clear(settings: Settings) -> None:
                     "in clear in PostgreSQL; set it (make one with `pathways cipher-key`) to encrypt it at rest")
 
 
-def migrate(settings: Settings) -> None:
-    """Create every table once, in a deploy step: the schema, the ledger, the read models, the audit trail."""
-    if settings.store == "postgres":
-        _create_schema(settings)
+def migrate(settings: Settings, *, progress: migrations.Progress | None = None) -> list[migrations.Change]:
+    """Bring every store to this code's schema, in a deploy step; returns what changed (nothing when re-run).
+
+    Creates the PostgreSQL schemas and the ledger's tables; steps the audit trail and chain anchors in place;
+    empties each read model whose version changed and folds the ledger into it again (told to `progress`).
+    One migration at a time per deployment: a second one waits, then finds nothing left to do.
+    """
     services = build(settings, create_tables=True)
     try:
-        services.ledger.max_position()  # constructing the ledger creates its tables
-        services.projections.create_tables()
-        services.audit.create_tables()
-        services.anchors.create_tables()
+        with migrations.exclusive(services.views_db):
+            if settings.store == "postgres":
+                _create_schema(settings)
+            services.ledger.max_position()  # constructing the ledger creates its tables
+            changes = migrations.apply(services.projections, services.audit_db)
+        # Folding needs no migration lock (the worker lease keeps it to one folder): a racing migration is done.
+        return migrations.refold(services.projections, changes, progress)
     finally:
         services.close()
 

@@ -25,6 +25,9 @@ class CaseList(Projection):
     """Answers: which investigations may this agency see, with their current status and version?"""
 
     name = "case_list"
+    # 2: title, summary and case_agent_name are stored encrypted (with a key). Version 1 wrote them in clear,
+    # and a list that kept those rows would keep case text readable at rest: it is rebuilt.
+    version = 2
     tables = (SHARES, TABLE)
     ddl = (
         f"CREATE TABLE IF NOT EXISTS {TABLE} (id TEXT PRIMARY KEY, seq BIGINT NOT NULL, case_number TEXT NOT NULL, "

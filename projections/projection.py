@@ -75,6 +75,9 @@ class Projection:
     """Base of read models: name, tables, the event topics it folds, and the fold itself."""
 
     name: str = ""
+    # Bump when the tables' DDL or what `apply` stores in them changes: `pathways migrate` then drops the
+    # tables, creates them again per `ddl` and folds the whole ledger into them (coordination/migrations.py).
+    version: int = 1
     tables: Sequence[str] = ()  # table names, children first, for rebuilds
     ddl: Sequence[str] = ()  # CREATE TABLE / INDEX IF NOT EXISTS, portable between SQLite and PostgreSQL
     topics: frozenset[str] = frozenset()

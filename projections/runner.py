@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from projections.projection import Cursor, Projection, Rows
@@ -19,6 +19,8 @@ POSITIONS_DDL = (
 
 LEADER_LOCK = "pathways-projection-worker"
 WAKE_COALESCE_SECONDS = 0.05
+# Told after each folded batch: the position reached, and the head of the log when the fold began.
+Progress = Callable[[int, int], None]
 
 
 class PositionMoved(Exception):
@@ -34,16 +36,22 @@ class ProjectionRunner:
         self.projections = {p.name: p for p in projections}
         self.batch_size = batch_size
 
-    def create_tables(self) -> None:
-        with self.db.transaction(write=True) as cur:
-            cur.execute(POSITIONS_DDL)
-            for projection in self.projections.values():
-                for statement in projection.ddl:
-                    cur.execute(statement)
-                cur.execute(
-                    "INSERT INTO projection_positions (name, position) VALUES (?, 0) ON CONFLICT (name) DO NOTHING",
-                    [projection.name],
-                )
+    def recreate(self, cur: Cursor, name: str) -> None:
+        """In the caller's transaction: drop a projection's tables, create them per its DDL, position back to 0.
+
+        What `pathways migrate` does to a read model whose version changed, before folding it again.
+        """
+        projection = self.projections[name]
+        cur.execute(POSITIONS_DDL)
+        for table in projection.tables:
+            cur.execute(f"DROP TABLE IF EXISTS {table}")
+        for statement in projection.ddl:
+            cur.execute(statement)
+        cur.execute(
+            "INSERT INTO projection_positions (name, position) VALUES (?, 0) "
+            "ON CONFLICT (name) DO UPDATE SET position = 0",
+            [name],
+        )
 
     def position(self, name: str) -> int:
         with self.db.transaction() as cur:
@@ -53,14 +61,17 @@ class ProjectionRunner:
         """Fold everything recorded so far into every projection; returns how many events were folded."""
         return sum(self._catch_up(p) for p in self.projections.values())
 
-    def _catch_up(self, projection: Projection) -> int:
+    def _catch_up(self, projection: Projection, progress: Progress | None = None) -> int:
         folded = 0
+        head = (self.log.recorder.max_notification_id() or 0) if progress else 0
         while True:
             try:
                 count, done = self.step(projection)
             except PositionMoved:
                 return folded  # another runner is folding this projection; it will finish the job
             folded += count
+            if progress:
+                progress(self.position(projection.name), head)
             if done:
                 return folded
 
@@ -83,22 +94,29 @@ class ProjectionRunner:
             _advance(cur, projection.name, start, notifications[-1].id)
         return folded, len(notifications) < self.batch_size
 
-    def rebuild(self, name: str) -> int | None:
+    def rebuild(self, name: str, progress: Progress | None = None) -> int | None:
         """Empty a projection's tables and fold the whole ledger again from position 0.
 
-        The reset is one transaction. The folding is done here unless a running worker leads, in which case
-        it refolds the projection itself (and None is returned): two folders would only contend.
+        The reset is one transaction; then `refold` folds it, or leaves it to the running worker.
         """
         projection = self.projections[name]
         with self.db.transaction(write=True) as cur:
             for table in projection.tables:
                 cur.execute(f"DELETE FROM {table}")
             cur.execute("UPDATE projection_positions SET position = 0 WHERE name = ?", [name])
+        return self.refold(name, progress)
+
+    def refold(self, name: str, progress: Progress | None = None) -> int | None:
+        """Fold a projection from its stored position to the end of the log; returns how many events it folded.
+
+        The folding is done here only under the worker lease: if a running worker leads, it folds the
+        projection itself (and None is returned), since two folders would only contend.
+        """
         lease = self.db.try_lead(LEADER_LOCK)
         if lease is None:
             return None
         try:
-            return self._catch_up(projection)
+            return self._catch_up(self.projections[name], progress)
         finally:
             lease.release()
 
