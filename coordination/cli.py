@@ -19,9 +19,9 @@ from uuid import UUID
 
 import click
 from rich.console import Console
-from rich.progress import Progress
+from rich.progress import Progress, TaskID
 
-from coordination import bootstrap
+from coordination import bootstrap, migrations
 from coordination.audit import AuditRecord
 from coordination.config import ConfigError, Settings, refuse_dev_secret_off_loopback
 from coordination.integrity import verify_chain
@@ -45,10 +45,38 @@ def main() -> None:
 
 @main.command()
 def migrate() -> None:
-    """Create the schema and every table once (deploy step); workers then run with CREATE_TABLE=n."""
+    """Bring the schema and every table to this release (deploy step); workers then run with CREATE_TABLE=n.
+
+    Versioned: a read model whose version changed is emptied and rebuilt from the ledger, the audit trail is
+    migrated in place; run again, it changes nothing.
+    """
     settings = _settings()
-    bootstrap.migrate(settings)
-    console.print(f"[green]migrated[/] the {settings.store} store")
+    with Progress(console=console, transient=True) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def folding(name: str, position: int, head: int) -> None:
+            if name not in tasks:
+                tasks[name] = bar.add_task(f"folding the ledger into {name}", total=max(head, 1))
+            bar.update(tasks[name], completed=min(position, head) if head else 1)
+
+        try:
+            changes = bootstrap.migrate(settings, progress=folding)
+        except migrations.MigrationError as error:
+            raise click.ClickException(str(error)) from None
+    for change in changes:
+        console.print(_migrated(change))
+    console.print(f"[green]migrated[/] the {settings.store} store" + ("" if changes else ": already up to date"))
+
+
+def _migrated(change: migrations.Change) -> str:
+    versions = (f"created at version {change.to_version}" if change.from_version == 0
+                else f"version {change.from_version} -> {change.to_version}")
+    if change.store == "audit":
+        return f"{change.component}: {versions}" + (", in place" if change.from_version else "")
+    how = "" if change.from_version == 0 else ", emptied and rebuilt"
+    folded = ("the running worker folds the ledger into it" if change.folded is None
+              else f"{change.folded} event{'' if change.folded == 1 else 's'} folded from the ledger")
+    return f"{change.component}: {versions}{how}; {folded}"
 
 
 @main.command()

@@ -59,6 +59,27 @@ def test_migrate_creates_a_store_that_serves(cli, settings):
         services.close()
 
 
+def test_migrate_names_each_read_model_it_rebuilt_and_the_events_it_folded(cli, services):
+    services.investigations.open(HSI, title="A", threat_domain="cybercrime", summary=None)
+    with services.views_db.transaction(write=True) as cur:
+        cur.execute("UPDATE schema_versions SET version = 1 WHERE component = 'case_list'")
+    result = cli.invoke(main, ["migrate"])
+    assert result.exit_code == 0
+    assert "case_list: version 1 -> 2, emptied and rebuilt; 1 event folded from the ledger" in result.output
+
+
+def test_migrating_an_up_to_date_store_says_it_changed_nothing(cli, services):
+    result = cli.invoke(main, ["migrate"])
+    assert result.exit_code == 0 and "already up to date" in result.output
+
+
+def test_a_migration_that_cannot_proceed_exits_one_with_its_reason(cli, services):
+    with services.audit_db.transaction(write=True) as cur:
+        cur.execute("UPDATE schema_versions SET version = 99 WHERE component = 'audit_records'")
+    result = cli.invoke(main, ["migrate"])
+    assert result.exit_code == 1 and "newer than this code's" in result.output
+
+
 def test_rebuild_folds_the_whole_ledger_into_the_case_list(cli, services):
     services.investigations.open(HSI, title="A", threat_domain="cybercrime", summary=None)
     result = cli.invoke(main, ["projections", "rebuild", "case_list"])
