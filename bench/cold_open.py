@@ -41,11 +41,11 @@ from coordination import bootstrap  # noqa: E402
 from coordination.commands import CommandRunner  # noqa: E402
 from coordination.config import Settings  # noqa: E402
 from coordination.context import RequestContext  # noqa: E402
+from coordination.deployment import DeploymentKeys  # noqa: E402
 from coordination.investigations import Investigations  # noqa: E402
 from coordination.ledger import Ledger, ledger_env  # noqa: E402
 from domain.case_numbers import CaseNumberSequence  # noqa: E402
 from domain.envelope import Actor  # noqa: E402
-from domain.keys import case_sequence_id  # noqa: E402
 
 AGENCY = "HSI"
 
@@ -74,8 +74,8 @@ def _open(cases: Investigations, agency: str) -> None:
     cases.open(_ctx(agency), title="Cold open", threat_domain="cybercrime", summary=None)
 
 
-def _sequence_id(agency: str) -> Any:
-    return case_sequence_id(agency, datetime.now(UTC).year)
+def _sequence_id(ledger: Ledger, agency: str) -> Any:
+    return DeploymentKeys(ledger)().case_sequence(agency, datetime.now(UTC).year)
 
 
 @contextmanager
@@ -101,7 +101,7 @@ def cold_open(settings: Settings, agency: str, ledger_class: type[Ledger]) -> fl
 def cold_load(settings: Settings, agency: str, ledger_class: type[Ledger]) -> float:
     with _fresh(settings, ledger_class) as (ledger, _):
         t0 = time.perf_counter()
-        ledger.repository.get(_sequence_id(agency))
+        ledger.repository.get(_sequence_id(ledger, agency))
         return (time.perf_counter() - t0) * 1000
 
 
@@ -113,7 +113,7 @@ class Grower:
         self.cases = Investigations(CommandRunner(self.ledger))
 
     def version(self) -> int:
-        return int(self.ledger.repository.get(_sequence_id(AGENCY)).version)
+        return int(self.ledger.repository.get(_sequence_id(self.ledger, AGENCY)).version)
 
     def grow_to(self, version: int) -> None:
         """Open cases until the sequence is at `version` (Started is version 1, each case adds one)."""

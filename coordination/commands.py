@@ -17,6 +17,7 @@ from eventsourcing.persistence import IntegrityError, InterfaceError, Operationa
 from coordination import access
 from coordination.anchors import ChainAnchors
 from coordination.context import RequestContext, Touched
+from coordination.deployment import DeploymentKeys
 from coordination.errors import (
     Conflict,
     Contended,
@@ -30,7 +31,6 @@ from coordination.ledger import Ledger
 from domain.aggregate import ChainedAggregate
 from domain.errors import DomainError, NotPermitted, StateConflict
 from domain.idempotency import IdempotencyRecord
-from domain.keys import idempotency_id
 
 A = TypeVar("A", bound=Aggregate)
 # Retries of a lost race are bounded by time, not count: under a hot case each attempt may lose to several.
@@ -97,6 +97,7 @@ class CommandRunner:
     def __init__(self, ledger: Ledger, anchors: ChainAnchors | None = None):
         self.ledger = ledger
         self.anchors = anchors
+        self.keys = DeploymentKeys(ledger)  # the natural keys of this deployment's records
 
     def run(
         self,
@@ -145,6 +146,7 @@ class CommandRunner:
         if ctx.idempotency is not None:
             pending.append(
                 IdempotencyRecord.record(
+                    id=self.keys().idempotency(ctx.actor.agency, ctx.idempotency.key),
                     agency=ctx.actor.agency,
                     sub=ctx.actor.sub,
                     key=ctx.idempotency.key,
@@ -165,7 +167,7 @@ class CommandRunner:
         if ctx.idempotency is None:
             return None
         session = Session(self.ledger)
-        stored = session.find(IdempotencyRecord, idempotency_id(ctx.actor.agency, ctx.idempotency.key))
+        stored = session.find(IdempotencyRecord, self.keys().idempotency(ctx.actor.agency, ctx.idempotency.key))
         if stored is None:
             return None
         # A replay hands back what the first request saw, so only the person who sent it may replay it.

@@ -20,7 +20,6 @@ from coordination.context import RequestContext, Touched
 from coordination.errors import NotFound, PreconditionRequired
 from domain.case_numbers import CaseNumberSequence
 from domain.investigation import Investigation
-from domain.keys import case_sequence_id, investigation_id
 from domain.sharing import sees_contribution
 
 KIND = Investigation  # the record these use cases act on, for the cross-cutting history and access code
@@ -69,12 +68,13 @@ class Investigations:
         access.require_role(ctx.actor, access.CASE_WRITERS, "opening an investigation")
 
         def decide(session: Session, _: None) -> dict[str, Any]:
-            agency, year = ctx.actor.agency, _now().year
-            sequence = session.find(CaseNumberSequence, case_sequence_id(agency, year))
-            sequence = sequence or CaseNumberSequence.start(agency, year)
+            agency, year, keys = ctx.actor.agency, _now().year, self.runner.keys()
+            sequence_id = keys.case_sequence(agency, year)
+            sequence = session.find(CaseNumberSequence, sequence_id)
+            sequence = sequence or CaseNumberSequence.start(id=sequence_id, agency=agency, year=year)
             case_number = sequence.issue()
             inv = Investigation.open(
-                id=investigation_id(case_number), case_number=case_number, title=title,
+                id=keys.investigation(case_number), case_number=case_number, title=title,
                 threat_domain=threat_domain, summary=summary, envelope=ctx.envelope,
             )
             session.add(sequence, inv)

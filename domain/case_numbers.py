@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate
-
-from domain.keys import case_sequence_id
 
 
 class CaseNumberSequence(Aggregate):
@@ -31,9 +30,9 @@ class CaseNumberSequence(Aggregate):
             seq.last = self.number
 
     @classmethod
-    def start(cls, agency: str, year: int) -> CaseNumberSequence:
-        """The counter of an agency's first case of the year."""
-        return cls._create(cls.Started, id=case_sequence_id(agency, year), agency=agency, year=year)
+    def start(cls, *, id: UUID, agency: str, year: int) -> CaseNumberSequence:  # noqa: A002
+        """The counter of an agency's first case of the year, at its natural key (NaturalKeys.case_sequence)."""
+        return cls._create(cls.Started, id=id, agency=agency, year=year)
 
     def issue(self) -> str:
         """The next case number; saving it with the new case makes two racing openings collide."""

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate
-
-from domain.keys import idempotency_id
 
 
 class IdempotencyRecord(Aggregate):
@@ -32,12 +31,12 @@ class IdempotencyRecord(Aggregate):
 
     @classmethod
     def record(
-        cls, *, agency: str, sub: str, key: str, request_digest: str, result: dict[str, Any]
+        cls, *, id: UUID, agency: str, sub: str, key: str, request_digest: str, result: dict[str, Any]  # noqa: A002
     ) -> IdempotencyRecord:
         """The record of what a request produced, to be saved with the events it produced."""
         return cls._create(
             cls.Recorded,
-            id=idempotency_id(agency, key),
+            id=id,
             agency=agency,
             sub=sub,
             key=key,

@@ -1,22 +1,42 @@
-"""Natural keys mapped to aggregate ids with uuid5, so that the store enforces their uniqueness."""
+"""Natural keys mapped to aggregate ids with uuid5, so that the store enforces their uniqueness.
+
+The namespace is each deployment's own, derived from a secret kept in its ledger (domain.deployment): ids
+stay natural keys inside the deployment, but nobody outside it can compute a case's id from its number.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+from dataclasses import dataclass
 from uuid import UUID, uuid5
 
-NAMESPACE = UUID("6f1c2a4e-8b7d-5e3f-9a21-4c0d7e5b9f10")
+# Published in the source: it names only the deployment record itself, and the keys of a ledger that
+# held records before deployments had secrets (changing those would re-issue case numbers).
+BASE = UUID("6f1c2a4e-8b7d-5e3f-9a21-4c0d7e5b9f10")
+DEPLOYMENT_ID = uuid5(BASE, "deployment")
 
 
-def investigation_id(case_number: str) -> UUID:
-    """The id of the case with this case number: one case per number, enforced by the store."""
-    return uuid5(NAMESPACE, f"investigation:{case_number}")
+def namespace_of(secret: str) -> UUID:
+    """The namespace of a deployment whose secret (hex) is `secret`."""
+    digest = hmac.new(bytes.fromhex(secret), b"pathways natural keys", hashlib.sha256).hexdigest()
+    return uuid5(BASE, digest)
 
 
-def case_sequence_id(agency: str, year: int) -> UUID:
-    """The id of the counter of an agency's case numbers in a year."""
-    return uuid5(NAMESPACE, f"case-sequence:{agency}:{year}")
+@dataclass(frozen=True)
+class NaturalKeys:
+    """The ids of records named by a natural key, under one deployment's namespace."""
 
+    namespace: UUID
 
-def idempotency_id(agency: str, key: str) -> UUID:
-    """The id of the record of an agency's request sent with this Idempotency-Key."""
-    return uuid5(NAMESPACE, f"idempotency:{agency}:{key}")
+    def investigation(self, case_number: str) -> UUID:
+        """The id of the case with this case number: one case per number, enforced by the store."""
+        return uuid5(self.namespace, f"investigation:{case_number}")
+
+    def case_sequence(self, agency: str, year: int) -> UUID:
+        """The id of the counter of an agency's case numbers in a year."""
+        return uuid5(self.namespace, f"case-sequence:{agency}:{year}")
+
+    def idempotency(self, agency: str, key: str) -> UUID:
+        """The id of the record of an agency's request sent with this Idempotency-Key."""
+        return uuid5(self.namespace, f"idempotency:{agency}:{key}")

@@ -7,7 +7,6 @@ from dataclasses import replace
 from coordination.config import Settings
 from coordination.ledger import Ledger, ledger_env
 from domain.case_numbers import CaseNumberSequence
-from domain.keys import case_sequence_id
 
 
 def test_a_cache_size_of_zero_turns_the_aggregate_cache_off(services, settings: Settings) -> None:
@@ -27,10 +26,11 @@ def test_a_positive_cache_size_bounds_the_aggregate_cache(services, settings: Se
 
 
 def test_a_case_number_sequence_is_snapshotted_as_it_grows(services) -> None:
-    sequence = CaseNumberSequence.start("HSI", 2026)
+    sequence_id = services.investigations.runner.keys().case_sequence("HSI", 2026)
+    sequence = CaseNumberSequence.start(id=sequence_id, agency="HSI", year=2026)
     services.ledger.save(sequence)
     for _ in range(450):
         sequence.issue()
         services.ledger.save(sequence)
-    snapshots = list(services.ledger.snapshots.get(case_sequence_id("HSI", 2026)))
+    snapshots = list(services.ledger.snapshots.get(sequence_id))
     assert [s.originator_version for s in snapshots] == [200, 400]

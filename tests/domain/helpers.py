@@ -14,10 +14,11 @@ from domain.chain import event_digest
 from domain.envelope import Actor, Envelope
 from domain.errors import DomainError
 from domain.investigation import Investigation
-from domain.keys import investigation_id
+from domain.keys import NaturalKeys, namespace_of
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 CASE_NUMBER = "HSI-2026-00001"
+KEYS = NaturalKeys(namespace_of("5e" * 32))  # a deployment's keys, as its ledger would give them
 
 
 def envelope(
@@ -43,7 +44,7 @@ def open_case(
     by: Envelope = AGENT,
 ) -> Investigation:
     return Investigation.open(
-        id=investigation_id(case_number),
+        id=KEYS.investigation(case_number),
         case_number=case_number,
         title=title,
         threat_domain=threat_domain,

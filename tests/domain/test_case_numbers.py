@@ -3,17 +3,18 @@
 from uuid import UUID
 
 from domain.case_numbers import CaseNumberSequence
-from domain.keys import case_sequence_id, investigation_id
+from domain.keys import BASE, NaturalKeys, namespace_of
+from tests.domain.helpers import KEYS
 
 
 def test_an_agencys_case_numbers_count_up_from_one_within_a_year():
-    seq = CaseNumberSequence.start("HSI", 2026)
+    seq = CaseNumberSequence.start(id=KEYS.case_sequence("HSI", 2026), agency="HSI", year=2026)
 
     assert [seq.issue(), seq.issue()] == ["HSI-2026-00001", "HSI-2026-00002"]
 
 
 def test_each_issued_number_is_an_event_of_the_sequence():
-    seq = CaseNumberSequence.start("HSI", 2026)
+    seq = CaseNumberSequence.start(id=KEYS.case_sequence("HSI", 2026), agency="HSI", year=2026)
     seq.issue()
     seq.issue()
 
@@ -24,7 +25,7 @@ def test_each_issued_number_is_an_event_of_the_sequence():
 
 
 def test_a_sequence_replayed_from_its_events_continues_where_it_stopped():
-    seq = CaseNumberSequence.start("DEA", 2025)
+    seq = CaseNumberSequence.start(id=KEYS.case_sequence("DEA", 2025), agency="DEA", year=2025)
     seq.issue()
     events = seq.collect_events()
     rebuilt = events[0].mutate(None)
@@ -34,23 +35,27 @@ def test_a_sequence_replayed_from_its_events_continues_where_it_stopped():
     assert rebuilt.issue() == "DEA-2025-00002"
 
 
-def test_a_sequences_id_is_derived_from_its_agency_and_year():
-    seq = CaseNumberSequence.start("HSI", 2026)
-
-    assert seq.id == case_sequence_id("HSI", 2026) == CaseNumberSequence.start("HSI", 2026).id
-    assert seq.id.version == 5
-
-
 def test_another_agency_or_year_has_another_sequence():
-    ids = {case_sequence_id("HSI", 2026), case_sequence_id("DEA", 2026), case_sequence_id("HSI", 2027)}
+    ids = {KEYS.case_sequence("HSI", 2026), KEYS.case_sequence("DEA", 2026), KEYS.case_sequence("HSI", 2027)}
 
     assert len(ids) == 3
 
 
 def test_an_investigations_id_is_derived_from_its_case_number():
-    assert investigation_id("HSI-2026-00001") == investigation_id("HSI-2026-00001")
-    assert investigation_id("HSI-2026-00001") != investigation_id("HSI-2026-00002")
+    assert KEYS.investigation("HSI-2026-00001") == KEYS.investigation("HSI-2026-00001")
+    assert KEYS.investigation("HSI-2026-00001") != KEYS.investigation("HSI-2026-00002")
+
+
+def test_another_deployment_gives_the_same_case_number_another_id():
+    other = NaturalKeys(namespace_of("a1" * 32))
+
+    assert other.investigation("HSI-2026-00001") != KEYS.investigation("HSI-2026-00001")
+
+
+def test_an_id_under_a_secret_namespace_is_not_the_one_the_published_namespace_gives():
+    assert KEYS.investigation("HSI-2026-00001") != NaturalKeys(BASE).investigation("HSI-2026-00001")
 
 
 def test_the_natural_key_ids_never_change_because_stored_aggregates_depend_on_them():
-    assert investigation_id("HSI-2026-00001") == UUID("62d8d20a-cd93-5f28-9162-38da17491c14")
+    assert NaturalKeys(BASE).investigation("HSI-2026-00001") == UUID("62d8d20a-cd93-5f28-9162-38da17491c14")
+    assert namespace_of("5e" * 32) == namespace_of("5e" * 32)

@@ -2,17 +2,18 @@
 
 from domain.envelope import Actor, Envelope
 from domain.idempotency import IdempotencyRecord
-from domain.keys import idempotency_id
+from tests.domain.helpers import KEYS
 
 
 def record(agency: str = "HSI", key: str = "key-1") -> IdempotencyRecord:
     return IdempotencyRecord.record(
-        agency=agency, sub="alice", key=key, request_digest="d" * 64, result={"status": 201}
+        id=KEYS.idempotency(agency, key), agency=agency, sub="alice", key=key, request_digest="d" * 64,
+        result={"status": 201},
     )
 
 
 def test_an_idempotency_records_id_is_derived_from_its_agency_and_key():
-    assert record("HSI", "key-1").id == idempotency_id("HSI", "key-1") == record("HSI", "key-1").id
+    assert record("HSI", "key-1").id == KEYS.idempotency("HSI", "key-1") == record("HSI", "key-1").id
 
 
 def test_the_same_key_from_another_agency_is_another_record():

@@ -4,9 +4,8 @@ import pytest
 
 from domain.chain import GENESIS
 from domain.investigation import Investigation
-from domain.keys import investigation_id
 from domain.vocabulary import THREAT_DOMAINS
-from tests.domain.helpers import AGENT, CASE_NUMBER, envelope, open_case, refused
+from tests.domain.helpers import AGENT, CASE_NUMBER, KEYS, envelope, open_case, refused
 
 
 def test_the_owning_agency_and_case_agent_come_from_the_actor_who_opens_it():
@@ -19,7 +18,7 @@ def test_the_owning_agency_and_case_agent_come_from_the_actor_who_opens_it():
 def test_a_new_case_is_opened_under_its_case_number_and_id():
     inv = open_case()
 
-    assert (inv.id, inv.case_number, inv.status) == (investigation_id(CASE_NUMBER), CASE_NUMBER, "opened")
+    assert (inv.id, inv.case_number, inv.status) == (KEYS.investigation(CASE_NUMBER), CASE_NUMBER, "opened")
 
 
 def test_the_title_is_trimmed():
