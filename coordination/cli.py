@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from uuid import UUID
 
@@ -50,22 +51,31 @@ def migrate() -> None:
     Versioned: a read model whose version changed is emptied and rebuilt from the ledger, the audit trail is
     migrated in place; run again, it changes nothing.
     """
-    settings = _settings()
+    _migrate(_settings())
+
+
+def _migrate(settings: Settings) -> None:
+    """Migrate with a progress bar per read model being refolded; a refused migration exits 1 with its reason."""
     with Progress(console=console, transient=True) as bar:
-        tasks: dict[str, TaskID] = {}
-
-        def folding(name: str, position: int, head: int) -> None:
-            if name not in tasks:
-                tasks[name] = bar.add_task(f"folding the ledger into {name}", total=max(head, 1))
-            bar.update(tasks[name], completed=min(position, head) if head else 1)
-
         try:
-            changes = bootstrap.migrate(settings, progress=folding)
+            changes = bootstrap.migrate(settings, progress=_folding(bar))
         except migrations.MigrationError as error:
             raise click.ClickException(str(error)) from None
     for change in changes:
         console.print(_migrated(change))
     console.print(f"[green]migrated[/] the {settings.store} store" + ("" if changes else ": already up to date"))
+
+
+def _folding(bar: Progress) -> Callable[[str, int, int], None]:
+    """A progress callback (projection, position folded, head of the ledger) that draws one bar per projection."""
+    tasks: dict[str, TaskID] = {}
+
+    def folding(name: str, position: int, head: int) -> None:
+        if name not in tasks:
+            tasks[name] = bar.add_task(f"folding the ledger into {name}", total=max(head, 1))
+        bar.update(tasks[name], completed=min(position, head) if head else 1)
+
+    return folding
 
 
 def _migrated(change: migrations.Change) -> str:
@@ -101,7 +111,7 @@ def serve(bind: str, workers: int) -> None:
     """Migrate, then run gunicorn and the projection worker together (the embedded default)."""
     settings = _settings()
     _refuse_public_dev_bind(bind)
-    bootstrap.migrate(settings)
+    _migrate(settings)
     env = _child_env(settings, bind, workers)
     worker_cmd = [sys.executable, "-m", "coordination.cli", "worker"]
     gunicorn = subprocess.Popen(
@@ -192,12 +202,12 @@ def rebuild(name: str | None) -> None:
         if unknown:
             raise click.BadParameter(f"unknown projection {unknown[0]!r}", param_hint="NAME")
         _audited(services, "cli projections rebuild", detail=",".join(names))
-        with Progress(console=console) as progress:
-            for projection in names:
-                task = progress.add_task(f"rebuilding {projection}", total=None)
-                folded = services.projections.rebuild(projection)
-                done = f"{folded} events" if folded is not None else "reset; the running worker refolds it"
-                progress.update(task, total=1, completed=1, description=f"{projection}: {done}")
+        with Progress(console=console, transient=True) as bar:
+            folding = _folding(bar)
+            results = {p: services.projections.rebuild(p, lambda at, head, p=p: folding(p, at, head)) for p in names}
+        for projection, folded in results.items():
+            done = f"{folded} events folded" if folded is not None else "reset; the running worker refolds it"
+            console.print(f"{projection}: {done}")
     finally:
         services.close()
 
