@@ -7,7 +7,7 @@ Written once for every aggregate that declares itself (domain.aggregate.ChainedA
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 from uuid import UUID
 
 from coordination.context import RequestContext, Touched
@@ -22,9 +22,11 @@ AUDIT_READERS = frozenset({"auditor"})
 class Guarded(Protocol):
     """A record that says whose it is and who may see it."""
 
-    id: UUID
-    type_name: str
+    type_name: ClassVar[str]
     owning_agency: str
+
+    @property
+    def id(self) -> UUID: ...
 
     def access_of(self, agency: str) -> str | None: ...
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import getpass
 import json
 import os
@@ -204,7 +205,7 @@ def rebuild(name: str | None) -> None:
         _audited(services, "cli projections rebuild", detail=",".join(names))
         with Progress(console=console, transient=True) as bar:
             folding = _folding(bar)
-            results = {p: services.projections.rebuild(p, lambda at, head, p=p: folding(p, at, head)) for p in names}
+            results = {p: services.projections.rebuild(p, functools.partial(folding, p)) for p in names}
         for projection, folded in results.items():
             done = f"{folded} events folded" if folded is not None else "reset; the running worker refolds it"
             console.print(f"{projection}: {done}")
