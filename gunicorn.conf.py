@@ -1,4 +1,4 @@
-"""gunicorn settings for Pathways: sync workers, no shared control socket, timeouts that outlast store retries."""
+"""gunicorn settings for Pathways: sync workers, no shared control socket, a timeout that outlasts bounded waits."""
 
 import os
 import sys
@@ -8,12 +8,14 @@ workers = int(os.environ.get("PATHWAYS_WORKERS", "2"))
 worker_class = "sync"
 # gunicorn >= 25 opens a control socket at a shared default path; two instances on one host would collide.
 control_socket_disable = True
-# eventsourcing retries a lost PostgreSQL connection 10 times, each up to POSTGRES_CONNECT_TIMEOUT + 0.2 s,
-# and a list may wait for the read model (PATHWAYS_READ_WAIT_MAX_SECONDS): the worker must outlive both,
-# or an outage kills workers instead of answering 503.
-_connect_timeout = float(os.environ.get("POSTGRES_CONNECT_TIMEOUT", "5"))
+# A request waits at most PATHWAYS_STORE_WAIT_SECONDS on each store that does not answer before its stores refuse
+# at once (coordination/store_health.py; a request touches at most three), may wait for the read model
+# (PATHWAYS_READ_WAIT_MAX_SECONDS), and retries lost races for up to 10 s (coordination.commands'
+# RETRY_BUDGET_SECONDS): the worker must outlive all of them, or a slow store kills workers instead of answering 503.
+_store_wait = float(os.environ.get("PATHWAYS_STORE_WAIT_SECONDS", "2"))
 _read_wait = float(os.environ.get("PATHWAYS_READ_WAIT_MAX_SECONDS", "5"))
-timeout = int(10 * (_connect_timeout + 0.2) + _read_wait) + 20
+_retry_budget = 10.0
+timeout = int(_retry_budget + _read_wait + 3 * _store_wait) + 20
 graceful_timeout = 30
 # Sync workers close every connection after its response, so keep-alive would change nothing here.
 accesslog = None  # the app writes one JSON line per request itself

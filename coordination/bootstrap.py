@@ -16,6 +16,7 @@ from coordination.case_listing import CaseListing
 from coordination.cipher import AUDIT, READ_MODELS, FieldCipher, at_rest
 from coordination.commands import CommandRunner
 from coordination.config import Settings
+from coordination.errors import StoreUnavailable
 from coordination.history import History
 from coordination.investigations import Investigations
 from coordination.ledger import Ledger, ledger_env
@@ -43,12 +44,20 @@ class Services:
     anchors: ChainAnchors
 
     def readiness(self) -> dict[str, Any]:
-        """Whether each store answers, and how far the projections trail the ledger."""
+        """Whether each store answers, and how far the projections trail the ledger.
+
+        A store this process already holds unreachable fails at once, without waiting on it again.
+        """
+        down = {name: {"ok": False, "error": "unreachable"}
+                for name, store in (("ledger", self.ledger), ("read_store", self.views_db), ("audit", self.audit_db))
+                if not store.reachable}
+        if down:
+            return {"ready": False, "checks": down}
         checks: dict[str, Any] = {}
         try:
             head = self.ledger.max_position()
             checks["ledger"] = {"ok": True, "position": head}
-        except (OperationalError, InterfaceError):
+        except (OperationalError, InterfaceError, StoreUnavailable):
             log.warning("readiness: the ledger store does not answer", exc_info=True)
             return {"ready": False, "checks": {"ledger": {"ok": False, "error": "unreachable"}}}
         try:
@@ -69,18 +78,19 @@ class Services:
 
 
 def _databases(settings: Settings) -> tuple[Any, Any]:
+    wait = settings.store_wait
     if settings.store == "sqlite":
-        return (SQLiteDatabase(settings.data_dir / "views.db", synchronous="NORMAL"),
-                SQLiteDatabase(settings.data_dir / "audit.db", synchronous="FULL"))
+        return (SQLiteDatabase(settings.data_dir / "views.db", synchronous="NORMAL", timeout=wait),
+                SQLiteDatabase(settings.data_dir / "audit.db", synchronous="FULL", timeout=wait))
     pg = settings.postgres
     assert pg is not None
     conninfo = {"dbname": pg.dbname, "host": pg.host, "port": pg.port, "user": pg.user,
                 "password": pg.password, "connect_timeout": max(1, int(pg.connect_timeout))}
     views = PostgresDatabase(conninfo=conninfo, schema=pg.schema, max_size=pg.pool_size + pg.max_overflow,
-                             timeout=pg.connect_timeout)
+                             timeout=wait, store="read")
     # The audit trail is a separate store: its own schema, which a deployment can grant INSERT/SELECT only.
     audit = PostgresDatabase(conninfo=conninfo, schema=pg.audit_schema, max_size=pg.pool_size,
-                             timeout=pg.connect_timeout)
+                             timeout=wait, store="audit")
     return views, audit
 
 

@@ -68,6 +68,10 @@ class Settings:
     cipher_key: str | None = None
     read_wait_max: float = 5.0
     aggregate_cache_size: int = 1000
+    # The longest one store operation waits on a store that does not answer: a pooled connection, one exchange
+    # with PostgreSQL, a SQLite lock. A request meets at most one such wait per server before its stores refuse
+    # at once (coordination/store_health.py).
+    store_wait: float = 2.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -81,6 +85,7 @@ class Settings:
             cipher_key=_cipher_key(env),
             read_wait_max=_number(env, "PATHWAYS_READ_WAIT_MAX_SECONDS", 5.0, 0.0, 30.0),
             aggregate_cache_size=int(_number(env, "PATHWAYS_AGGREGATE_CACHE_SIZE", 1000, 0, 1_000_000)),
+            store_wait=_number(env, "PATHWAYS_STORE_WAIT_SECONDS", 2.0, 0.5, 30.0),
         )
 
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from typing import Any
 
 from eventsourcing.application import Application
+from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.postgres import PostgresFactory
+from eventsourcing.utils import Environment
 
 from coordination.config import Settings
+from coordination.store_health import bound_datastore
 from domain.case_numbers import CaseNumberSequence
 from domain.investigation import Investigation
 
@@ -17,6 +22,7 @@ class Ledger(Application):
 
     The library connects while it constructs an application (PostgreSQL type adapters), so the ledger
     defers that to first use: a process can start while the database is down and answer 503 until it is back.
+    On PostgreSQL its pool bounds every wait (PATHWAYS_STORE_WAIT_SECONDS) and shares its server's circuit.
     """
 
     name = "Ledger"
@@ -51,9 +57,23 @@ class Ledger(Application):
         for name in ("closing", "env", "factory", "mapper", "recorder", "events", "snapshots"):
             self.__dict__.pop(name, None)
 
+    def construct_factory(self, env: Environment) -> InfrastructureFactory:
+        factory = super().construct_factory(env)
+        if isinstance(factory, PostgresFactory):
+            wait = float(env.get(STORE_WAIT) or Settings.store_wait)
+            bound_datastore(factory.datastore, store="event", wait=wait)
+        return factory
+
     @property
     def constructed(self) -> bool:
         return "recorder" in self.__dict__
+
+    @property
+    def reachable(self) -> bool:
+        """False once this process saw the ledger's PostgreSQL server unreachable, until a probe reaches it (no I/O)."""
+        datastore = getattr(self.__dict__.get("factory"), "datastore", None)
+        circuit = getattr(getattr(datastore, "pool", None), "circuit", None)
+        return circuit is None or circuit.reachable
 
     def close(self) -> None:
         if self.constructed:
@@ -64,16 +84,20 @@ class Ledger(Application):
         return self.recorder.max_notification_id() or 0
 
 
+STORE_WAIT = "PATHWAYS_STORE_WAIT_SECONDS"
+
+
 def ledger_env(settings: Settings, *, create_tables: bool) -> dict[str, str]:
     """The eventsourcing environment for the configured store; nothing is left to the library's defaults."""
-    env: dict[str, Any] = {"CREATE_TABLE": "y" if create_tables else "n"}
+    env: dict[str, Any] = {"CREATE_TABLE": "y" if create_tables else "n", STORE_WAIT: str(settings.store_wait)}
     if settings.aggregate_cache_size > 0:
         # The library reads 0 as "unbounded"; ours means no cache at all, so the variable is left unset.
         env["AGGREGATE_CACHE_MAXSIZE"] = str(settings.aggregate_cache_size)
     if settings.store == "sqlite":
         env["PERSISTENCE_MODULE"] = "eventsourcing.sqlite"
         env["SQLITE_DBNAME"] = str(settings.data_dir / "ledger.db")
-        env["SQLITE_LOCK_TIMEOUT"] = "30"
+        # Whole seconds only: the library reads an int.
+        env["SQLITE_LOCK_TIMEOUT"] = str(math.ceil(settings.store_wait))
     else:
         pg = settings.postgres
         assert pg is not None

@@ -15,7 +15,9 @@ from typing import Any
 import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
-from psycopg_pool import ConnectionPool
+
+from coordination.errors import StoreUnavailable
+from coordination.store_health import BoundedPool
 
 
 class DatabaseUnavailable(Exception):
@@ -67,20 +69,26 @@ class Cursor:
 
 
 class SQLiteDatabase:
-    """A SQLite file in WAL mode; each thread keeps its own connection; writers take the lock up front."""
+    """A SQLite file in WAL mode; each thread keeps its own connection; writers take the lock up front.
+
+    A writer waits at most `timeout` seconds for the lock (PATHWAYS_STORE_WAIT_SECONDS), then the store is
+    unavailable for this operation.
+    """
 
     dialect = "sqlite"
+    reachable = True  # a local file: a lock held too long fails that operation, never the next ones
 
-    def __init__(self, path: Path, *, synchronous: str = "FULL"):
+    def __init__(self, path: Path, *, synchronous: str = "FULL", timeout: float = 2.0):
         self.path = path
         self.synchronous = synchronous
+        self.timeout = timeout
         self._local = threading.local()
 
     def _connection(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=self.timeout)
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute(f"PRAGMA synchronous={self.synchronous}")
@@ -124,21 +132,28 @@ class SQLiteDatabase:
 
 
 class PostgresDatabase:
-    """A pool of PostgreSQL connections whose search_path is the deployment's schema."""
+    """A pool of PostgreSQL connections whose search_path is the deployment's schema.
+
+    `timeout` bounds each wait: for a pooled connection, and for the server's answer to any one exchange
+    (coordination/store_health.py); past it, or while the server's circuit is open, the database is unavailable.
+    """
 
     dialect = "postgres"
 
-    def __init__(self, *, conninfo: dict[str, Any], schema: str, max_size: int, timeout: float):
+    def __init__(self, *, conninfo: dict[str, Any], schema: str, max_size: int, timeout: float, store: str = "read"):
         self.schema = schema
-        self._conninfo = conninfo
+        self._conninfo = {"connect_timeout": max(2, round(timeout)), **conninfo}
         self._listener: psycopg.Connection[Any] | None = None
-        self.pool = ConnectionPool(
-            kwargs={**conninfo, "options": f"-c search_path={schema}", "row_factory": dict_row, "autocommit": True},
+        self.pool = BoundedPool(
+            kwargs={**self._conninfo, "options": f"-c search_path={schema}", "row_factory": dict_row,
+                    "autocommit": True},
+            store=store,
+            wait=timeout,
             min_size=1,
             max_size=max_size,
-            timeout=timeout,
-            open=False,
         )
+        # Connections outside the pool (LISTEN, the worker's lock) are bounded the same way.
+        self._connection_class = self.pool.connection_class
         self._opened = False
         self._open_lock = threading.Lock()
 
@@ -148,20 +163,26 @@ class PostgresDatabase:
                 self.pool.open(wait=False)
                 self._opened = True
 
+    @property
+    def reachable(self) -> bool:
+        """False while this process holds the server unreachable (its circuit is open); no I/O."""
+        return self.pool.circuit.reachable
+
     @contextmanager
     def transaction(self, *, write: bool = False) -> Iterator[Cursor]:
         self._ensure_open()
         try:
             with self.pool.connection() as conn, conn.transaction(), conn.cursor() as raw:
                 yield Cursor(raw, self.dialect)
-        except psycopg.OperationalError as error:
+        except (psycopg.OperationalError, StoreUnavailable) as error:
             raise DatabaseUnavailable(str(error)) from error
 
     def wait_for_notification(self, channel: str, timeout: float) -> bool:
         """Block until a NOTIFY on `channel` (the ledger sends one per save) or `timeout`; True if notified."""
         try:
             if self._listener is None:
-                self._listener = psycopg.connect(**self._conninfo, autocommit=True)
+                self.pool.circuit.refuse_if_unreachable(self.pool.store)
+                self._listener = self._connection_class.connect(**self._conninfo, autocommit=True)
                 self._listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
             woken = any(True for _ in self._listener.notifies(timeout=timeout, stop_after=1))
             if woken:
@@ -169,7 +190,7 @@ class PostgresDatabase:
                 for _ in self._listener.notifies(timeout=0):
                     pass
             return woken
-        except psycopg.Error:
+        except (psycopg.Error, StoreUnavailable):
             # A lost listener is replaced on the next call; meanwhile the caller's polling carries on.
             self._close_listener()
             time.sleep(timeout)
@@ -186,13 +207,14 @@ class PostgresDatabase:
         # Advisory locks are database-wide: the schema keeps two deployments in one database apart.
         key = f"{self.schema}:{name}"
         try:
-            conn = psycopg.connect(**self._conninfo, autocommit=True)
-        except psycopg.OperationalError as error:
+            self.pool.circuit.refuse_if_unreachable(self.pool.store)
+            conn = self._connection_class.connect(**self._conninfo, autocommit=True)
+        except (psycopg.OperationalError, StoreUnavailable) as error:
             raise DatabaseUnavailable(str(error)) from error
         try:
             row = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (key,)).fetchone()
             taken = bool(row and row[0])
-        except psycopg.Error as error:
+        except (psycopg.Error, StoreUnavailable) as error:
             conn.close()
             raise DatabaseUnavailable(str(error)) from error
         if not taken:
@@ -201,7 +223,7 @@ class PostgresDatabase:
 
         def release() -> None:
             # Unlock before closing: a closed session's locks are freed only once the server notices.
-            with contextlib.suppress(psycopg.Error):
+            with contextlib.suppress(psycopg.Error, StoreUnavailable):
                 conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
             conn.close()
 
