@@ -36,18 +36,26 @@ G = TypeVar("G", bound=Guarded)
 
 @dataclass(frozen=True)
 class Policy:
-    """What a use case needs of the caller: one of `roles` to read, then `writers` and an access `level`."""
+    """What a use case needs of the caller: one of `readers` to see the record, then `writers` and a `level`.
+
+    Each context defines the policies of its own records (coordinators read the deconfliction board,
+    prosecutors what was referred to them); these are the investigation context's.
+    """
 
     doing: str  # "reading", "adding to", "managing": how refusals name what was attempted
     levels: frozenset[str]  # the access_of answers that allow it
     writers: frozenset[str] | None = None  # roles needed beyond reading, if it writes
     refusal: str = ""  # the 403 when the caller sees the record but its agency's access is not enough
+    readers: frozenset[str] = CASE_READERS  # roles that may see such a record at all
 
 
 READ = Policy("reading", frozenset({"owner", "contribute", "read"}))
 CONTRIBUTE = Policy("adding to", frozenset({"owner", "contribute"}), CASE_WRITERS,
                     "your agency may read this {kind} but not add to it")
 MANAGE = Policy("managing", frozenset({"owner"}), CASE_WRITERS, "only the owning agency manages this {kind}")
+# Approvals are a supervisor's of the owning agency (DOMAIN.md §1).
+SUPERVISE = Policy("approving for", frozenset({"owner"}), frozenset({"supervisor"}),
+                   "only the owning agency's supervisors approve this for the {kind}")
 
 
 def require_role(actor: Actor, roles: frozenset[str], doing: str) -> None:
@@ -66,9 +74,9 @@ def check(policy: Policy, kind: type[G], record: G | None, ctx: RequestContext) 
 
     A refusal carries the record it concerned, so that the owner's auditors see who probed their record.
     """
-    name = kind.type_name
+    name = kind.type_name or "record"
     try:
-        require_role(ctx.actor, CASE_READERS, f"reading {_a(name)}")
+        require_role(ctx.actor, policy.readers, f"reading {_a(name)}")
         level = record.access_of(ctx.actor.agency) if record is not None else None
         if record is None or level is None:
             raise NotFound(f"no such {name}")

@@ -21,6 +21,7 @@ from coordination.deployment import DeploymentKeys
 from coordination.errors import (
     Conflict,
     Contended,
+    CoordinationError,
     Forbidden,
     IdempotencyKeyReused,
     Invalid,
@@ -54,9 +55,19 @@ class Target:
     kind: type[ChainedAggregate]
     id: UUID
     policy: access.Policy
+    # A rule of the record itself about who may do this (e.g. only an entry's author corrects it): raises.
+    also: Callable[[Any, RequestContext], None] | None = None
 
     def checked(self, session: Session, ctx: RequestContext) -> Any:
-        return access.check(self.policy, self.kind, session.find(self.kind, self.id), ctx)
+        record = access.check(self.policy, self.kind, session.find(self.kind, self.id), ctx)
+        if self.also is not None:
+            try:
+                with translated_domain_errors():
+                    self.also(record, ctx)
+            except CoordinationError as refusal:
+                refusal.touched = access.touched(record)
+                raise
+        return record
 
 
 @dataclass

@@ -17,7 +17,7 @@ from coordination.commands import (
     translated_store_errors,
 )
 from coordination.context import RequestContext, Touched
-from coordination.errors import NotFound, PreconditionRequired
+from coordination.errors import CoordinationError, NotFound, PreconditionRequired
 from domain.case_numbers import CaseNumberSequence
 from domain.investigation import Investigation
 from domain.sharing import sees_contribution
@@ -173,13 +173,16 @@ class Investigations:
         def decide(session: Session, inv: Investigation) -> dict[str, Any]:
             check_version(inv, expected_version)
             if merged_into is not None:
-                managing(merged_into).checked(session, ctx)
+                _merge_target(session, ctx, inv, merged_into)
             inv.change_status(status=status, reason=reason, merged_into=merged_into, envelope=ctx.envelope)
             session.add(inv)
             return investigation_view(inv, ctx.actor.agency)
 
-        return self.runner.run(ctx, decide, target=managing(inv_id),
-                               retry_on_conflict=False, guarded=guards(expected_version))
+        def may_set(inv: Investigation, ctx: RequestContext) -> None:
+            inv.check_may_set_status(status, ctx.actor)
+
+        target = Target(Investigation, inv_id, access.MANAGE, also=may_set)
+        return self.runner.run(ctx, decide, target=target, retry_on_conflict=False, guarded=guards(expected_version))
 
     def correct(
         self, ctx: RequestContext, inv_id: UUID, *, corrects: int, changes: dict[str, Any],
@@ -196,9 +199,11 @@ class Investigations:
             return {"investigation_id": inv.id, "entry_version": inv.version, "version": inv.version,
                     "corrects": corrects}
 
-        return self.runner.run(ctx, decide, target=contributing(inv_id),
-                               retry_on_conflict=False, guarded=guards(expected_version))
+        def may_correct(inv: Investigation, ctx: RequestContext) -> None:
+            inv.check_may_correct(self._entry(inv_id, corrects), ctx.actor)
 
+        target = Target(Investigation, inv_id, access.CONTRIBUTE, also=may_correct)
+        return self.runner.run(ctx, decide, target=target, retry_on_conflict=False, guarded=guards(expected_version))
 
     def _entry(self, inv_id: UUID, version: int) -> dict[str, Any] | None:
         """The stored event at `version`, described as an entry of the case (None if there is none)."""
@@ -218,6 +223,15 @@ def contributing(inv_id: UUID) -> Target:
 
 def managing(inv_id: UUID) -> Target:
     return Target(Investigation, inv_id, access.MANAGE)
+
+
+def _merge_target(session: Session, ctx: RequestContext, inv: Investigation, target_id: UUID) -> None:
+    """The case merged into must be the caller's agency's too; a refusal is audited against the case merged."""
+    try:
+        managing(target_id).checked(session, ctx)
+    except CoordinationError as refusal:
+        refusal.touched = access.touched(inv)
+        raise
 
 
 def _require_if_match(expected_version: int | None) -> None:

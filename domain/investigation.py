@@ -9,7 +9,7 @@ from uuid import UUID
 from domain import rules
 from domain.aggregate import ChainedAggregate
 from domain.corrections import CORRECTABLE, checked_changes
-from domain.envelope import Envelope
+from domain.envelope import Actor, Envelope
 from domain.errors import DomainError, NotPermitted, StateConflict
 from domain.lifecycle import FROZEN, SUPERVISOR_ONLY, check_transition
 from domain.sharing import sees_contribution
@@ -172,8 +172,7 @@ class Investigation(ChainedAggregate):
     ) -> None:
         """Move the case along its lifecycle, with the reason on record."""
         check_transition(self.status, status)
-        if status in SUPERVISOR_ONLY and not envelope.actor.has_any_role("supervisor"):
-            raise NotPermitted(f"only a supervisor can make a case {status}", "status")
+        self.check_may_set_status(status, envelope.actor)
         if (status == "merged") != (merged_into is not None):
             raise DomainError("merged_into goes with status merged, and only with it", "merged_into")
         if merged_into == self.id:
@@ -195,11 +194,7 @@ class Investigation(ChainedAggregate):
         self._refuse_if_frozen()
         if entry is None or entry["version"] != corrects or entry["kind"] not in CORRECTABLE:
             raise DomainError("names no opening, action or subject of this case", "corrects")
-        actor = envelope.actor
-        is_author = (entry["author"], entry["agency"]) == (actor.sub, actor.agency)
-        is_owners_supervisor = actor.agency == self.owning_agency and actor.has_any_role("supervisor")
-        if not (is_author or is_owners_supervisor):
-            raise NotPermitted("only its author or a supervisor of the owning agency corrects an entry", "corrects")
+        self.check_may_correct(entry, envelope.actor)
         subject_id = entry.get("subject_id")
         current = self.subjects.get(subject_id or "", {})
         self._record(
@@ -212,6 +207,20 @@ class Investigation(ChainedAggregate):
             changes=checked_changes(entry["kind"], changes, now, current),
             reason=rules.text(reason, "reason", max_len=2000),
         )
+
+    def check_may_set_status(self, status: str, actor: Actor) -> None:
+        """Approvals (DOMAIN.md §1) are a supervisor's: raise NotPermitted for anyone else."""
+        if status in SUPERVISOR_ONLY and not actor.has_any_role("supervisor"):
+            raise NotPermitted(f"only a supervisor can make a case {status}", "status")
+
+    def check_may_correct(self, entry: dict[str, Any] | None, actor: Actor) -> None:
+        """An entry is corrected by its author or a supervisor of the owning agency: NotPermitted otherwise."""
+        if entry is None:
+            return  # not an entry at all: correct() says so
+        is_author = (entry["author"], entry["agency"]) == (actor.sub, actor.agency)
+        is_owners_supervisor = actor.agency == self.owning_agency and actor.has_any_role("supervisor")
+        if not (is_author or is_owners_supervisor):
+            raise NotPermitted("only its author or a supervisor of the owning agency corrects an entry", "corrects")
 
     @classmethod
     def entry_of(cls, event: Any) -> dict[str, Any] | None:

@@ -251,3 +251,12 @@ def test_an_auditor_does_not_learn_whose_case_its_own_people_probed(client):
     client.get(dea_case.url, headers=as_("hsi_agent"))  # 404 for HSI
     found = _search(client, object_id=dea_case.id)
     assert [r["object_owner"] for r in found] == ["(another agency)"]
+
+
+def test_a_merge_into_a_case_the_caller_may_not_manage_is_audited_against_the_case_merged(client, services):
+    source, other = open_case(client, "hsi_supervisor"), open_case(client, "dea_agent")
+    response = client.post(f"{source.url}/status", json={"status": "merged", "reason": "same", "merged_into": other.id},
+                           headers=as_("hsi_supervisor", If_Match=f'"{source.version}"'))
+    problem(response, 404)
+    [record] = _records_of(services, response.headers["X-Request-ID"])
+    assert (record["object_id"], record["object_owner"], record["outcome"]) == (source.id, "HSI", "denied")

@@ -62,3 +62,23 @@ def test_a_refused_replay_writes_nothing(client):
     client.post(f"{case.url}/actions", json=ACTION, headers=as_("cbp_agent", Idempotency_Key="cbp-10"))
     timeline = client.get(f"{case.url}/timeline", headers=as_("hsi_agent")).get_json()
     assert [e["type"] for e in timeline["items"]] == ["opened", "shared", "action_logged", "share_revoked"]
+
+
+def test_a_replay_of_an_approval_by_a_supervisor_since_demoted_is_a_403(client):
+    case = open_case(client, "hsi_agent")
+    headers = {"Idempotency-Key": "approve-1", "If-Match": f'"{case.version}"'}
+    approval = {"status": "active", "reason": "opening report reviewed"}
+    assert client.post(f"{case.url}/status", json=approval,
+                       headers=auth("sam", "HSI", ("supervisor",), **headers)).status_code == 200
+    replay = client.post(f"{case.url}/status", json=approval, headers=auth("sam", "HSI", ("agent",), **headers))
+    problem(replay, 403)
+
+
+def test_a_replay_of_a_correction_of_anothers_entry_by_a_supervisor_since_demoted_is_a_403(client):
+    case = open_case(client, "hsi_agent")  # alice's opening, corrected by her supervisor
+    headers = {"Idempotency-Key": "fix-1", "If-Match": "*"}
+    correction = {"corrects": 1, "changes": {"title": "Tunnel at Nogales"}, "reason": "wrong town"}
+    assert client.post(f"{case.url}/corrections", json=correction,
+                       headers=auth("sam", "HSI", ("supervisor",), **headers)).status_code == 201
+    replay = client.post(f"{case.url}/corrections", json=correction, headers=auth("sam", "HSI", ("agent",), **headers))
+    problem(replay, 403)
