@@ -34,16 +34,17 @@ class DeploymentKeys:
         found = self._find()
         if found is not None:
             return found.keys
-        # Records written before deployments had secrets keep the published namespace: new keys would
+        # Counters written before deployments had secrets keep the published namespace: new keys would
         # re-issue their case numbers. Checked after looking for the record, so a racing first write is seen.
         legacy = self.ledger.max_position() > 0
-        if legacy:
-            log.warning("this ledger predates per-deployment keys: its ids stay derived from the published "
-                        "namespace, so case ids can be computed from case numbers")
         try:
             self.ledger.save(Deployment.establish(secret=secrets.token_hex(32), legacy=legacy))
         except IntegrityError:
             pass  # another process established it first; theirs is the deployment's
+        else:
+            if legacy:
+                log.warning("this ledger predates per-deployment keys: new cases get secret ids; case-number "
+                            "sequences and idempotency records keep their published namespace")
         found = self._find()
         assert found is not None
         return found.keys

@@ -18,7 +18,7 @@ class Deployment(Aggregate):
 
     class Established(Aggregate.Created):
         secret: str  # hex; encrypted at rest with the ledger's events when PATHWAYS_CIPHER_KEY is set
-        legacy: bool  # the ledger held records before: it keeps the published namespace, so no key changes
+        legacy: bool  # the ledger held records before: its counters keep the published namespace
 
         def apply(self, deployment: Deployment) -> None:
             deployment.secret, deployment.legacy = self.secret, self.legacy
@@ -32,4 +32,4 @@ class Deployment(Aggregate):
 
     @property
     def keys(self) -> NaturalKeys:
-        return NaturalKeys(BASE if self.legacy else namespace_of(self.secret))
+        return NaturalKeys(namespace_of(self.secret), counters=BASE if self.legacy else None)

@@ -11,7 +11,7 @@ import hmac
 from dataclasses import dataclass
 from uuid import UUID, uuid5
 
-# Published in the source: it names only the deployment record itself, and the keys of a ledger that
+# Published in the source: it names only the deployment record itself, and the counters of a ledger that
 # held records before deployments had secrets (changing those would re-issue case numbers).
 BASE = UUID("6f1c2a4e-8b7d-5e3f-9a21-4c0d7e5b9f10")
 DEPLOYMENT_ID = uuid5(BASE, "deployment")
@@ -25,9 +25,15 @@ def namespace_of(secret: str) -> UUID:
 
 @dataclass(frozen=True)
 class NaturalKeys:
-    """The ids of records named by a natural key, under one deployment's namespace."""
+    """The ids of records named by a natural key, under one deployment's namespace.
+
+    `counters` names the records that are never shown (case-number sequences, idempotency records): a
+    deployment whose ledger predates its secret keeps them under the published namespace, so that its
+    sequences carry on and no case number is issued twice, while every new case gets a secret id.
+    """
 
     namespace: UUID
+    counters: UUID | None = None
 
     def investigation(self, case_number: str) -> UUID:
         """The id of the case with this case number: one case per number, enforced by the store."""
@@ -35,8 +41,8 @@ class NaturalKeys:
 
     def case_sequence(self, agency: str, year: int) -> UUID:
         """The id of the counter of an agency's case numbers in a year."""
-        return uuid5(self.namespace, f"case-sequence:{agency}:{year}")
+        return uuid5(self.counters or self.namespace, f"case-sequence:{agency}:{year}")
 
     def idempotency(self, agency: str, key: str) -> UUID:
         """The id of the record of an agency's request sent with this Idempotency-Key."""
-        return uuid5(self.namespace, f"idempotency:{agency}:{key}")
+        return uuid5(self.counters or self.namespace, f"idempotency:{agency}:{key}")

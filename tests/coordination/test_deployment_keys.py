@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from uuid import UUID, uuid4, uuid5
 
 from coordination import bootstrap
@@ -63,10 +64,22 @@ def test_processes_establishing_the_deployment_at_once_agree_on_its_keys(service
     assert len(found) == 4 and len(set(found)) == 1
 
 
-def test_a_ledger_with_records_from_before_deployment_keys_keeps_the_published_namespace(services):
+def _previous_version_opened_a_case(services) -> None:
     old = CaseNumberSequence.start(id=NaturalKeys(BASE).case_sequence("HSI", 2026), agency="HSI", year=2026)
-    services.ledger.save(old)  # written by the previous version, before any key was derived
-    assert DeploymentKeys(services.ledger)().namespace == BASE
+    old.issue()
+    services.ledger.save(old)  # as the previous version did, before any deployment secret existed
+
+
+def test_a_ledger_from_before_deployment_keys_continues_its_case_number_sequence(services, monkeypatch):
+    monkeypatch.setattr("coordination.investigations._now", lambda: datetime(2026, 5, 1, tzinfo=UTC))
+    _previous_version_opened_a_case(services)
+    assert _open(services)["case_number"] == "HSI-2026-00002"
+
+
+def test_a_ledger_from_before_deployment_keys_gives_new_cases_secret_ids(services):
+    _previous_version_opened_a_case(services)
+    case = _open(services)
+    assert case["id"] != NaturalKeys(BASE).investigation(case["case_number"])
 
 
 def test_a_new_deployments_namespace_is_its_own(services):
