@@ -15,6 +15,7 @@ from api.auth import IdentityProviderUnavailable, InvalidToken
 from api.observability import observe
 from api.problems import problem
 from coordination.audit import AuditRecord
+from coordination.errors import StoreUnavailable
 
 API_PREFIX = "/api/"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -103,6 +104,10 @@ def _touched() -> tuple[str, str, str]:
         return kind, record_id, ""
     try:
         return kind, record_id, current_app.extensions["pathways"].history.owner_of(uuid.UUID(record_id))
+    except StoreUnavailable:
+        # The response already says so (503); one line, not a traceback per request, while a store is down.
+        stdlog.warning("the owner of %s is unknown for its audit record: the ledger is unreachable", record_id)
+        return kind, record_id, ""
     except Exception:  # noqa: BLE001 - the record is written without its owner rather than not at all
         stdlog.warning("could not learn the owner of %s for its audit record", record_id, exc_info=True)
         return kind, record_id, ""

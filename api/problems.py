@@ -119,7 +119,8 @@ class PathwaysApi(Api):
 
 def coordination_error(error: errors.CoordinationError) -> Response:
     """Map a use case's error to its one status."""
-    status = STATUS_OF.get(type(error), 500)
+    # The nearest class that has a status: a more specific error of a context keeps its family's status.
+    status = next((STATUS_OF[c] for c in type(error).__mro__ if c in STATUS_OF), 500)
     g.audit_touched = error.touched  # a refused request is audited against the record it concerned
     fields = {error.field: [error.message]} if error.field and status in (422, 428) else None
     return problem(status, error.message, errors_by_field=fields, kind=type(error).__name__)

@@ -23,6 +23,7 @@ from domain.chain import GENESIS
 log = logging.getLogger(__name__)
 MAX_PAGE = 500
 DRAIN_PAUSE_SECONDS = 5.0
+DRAIN_BATCHES = 1  # per request: one batch (500 records, ~0.25 s) keeps its wait bounded after any outage
 TABLE = "audit_records"
 DDL = (
     f"CREATE TABLE IF NOT EXISTS {TABLE} (seq BIGINT PRIMARY KEY, record_id TEXT NOT NULL UNIQUE, "
@@ -127,20 +128,28 @@ class AuditTrail:
         # Encrypted before the spool, the table or the WAL see it; the chain covers the stored form (no key needed).
         row["detail"] = self.cipher.encrypt(row["detail"], DETAIL)
         self._drain_spool()
+        if self.spool is not None and self.spool.pending():
+            # Older records still wait (a long outage's backlog is drained a batch per request): this one
+            # waits behind them, so the chain keeps the order in which things happened.
+            return self._spooled(row, heads)
         try:
             return self._append_all([row], heads=heads or [], drained=False)[-1]
         except self.unavailable:
             if self.spool is None:
                 raise
-            self.spool.add(dict(row, _heads=[[str(i), v, d] for i, v, d in heads or []]))
-            return 0
+            return self._spooled(row, heads)
+
+    def _spooled(self, row: dict[str, Any], heads: list[tuple[UUID, int, str]] | None) -> int:
+        assert self.spool is not None
+        self.spool.add(dict(row, _heads=[[str(i), v, d] for i, v, d in heads or []]))
+        return 0
 
     def _drain_spool(self) -> None:
         """Chain what waited in the spool (oldest first); a failure leaves it there and pauses draining briefly."""
         if self.spool is None or time.monotonic() < self._drain_paused_until or not self.spool.pending():
             return
         try:
-            self.spool.drain(self._append_spooled, unreadable=self._record_unreadable)
+            self.spool.drain(self._append_spooled, unreadable=self._record_unreadable, batches=DRAIN_BATCHES)
         except Exception:
             # While the store is down, every request trying to drain first would wait out a timeout twice.
             self._drain_paused_until = time.monotonic() + DRAIN_PAUSE_SECONDS

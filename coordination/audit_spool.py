@@ -37,9 +37,13 @@ class AuditSpool:
             return False
 
     def drain(
-        self, append_all: Callable[[list[dict[str, Any]]], Any], *, unreadable: Callable[[str], dict[str, Any]]
+        self, append_all: Callable[[list[dict[str, Any]]], Any], *, unreadable: Callable[[str], dict[str, Any]],
+        batches: int | None = None,
     ) -> None:
         """Hand the spooled records to `append_all`, a bounded batch per call, removing each batch once stored.
+
+        `batches` bounds how many batches this call drains (all without it): a request that drains on its
+        way out must not pay for a whole outage's backlog.
 
         Another process already draining is left to it. A line that cannot be read (a process killed
         mid-write) is kept aside in `<spool>.corrupt` and replaced by the record `unreadable(line)` makes of it.
@@ -49,7 +53,8 @@ class AuditSpool:
                 return
             handle.seek(0)
             lines = [line for line in handle.readlines() if line.strip()]
-            while lines:
+            while lines and batches != 0:
+                batches = None if batches is None else batches - 1
                 batch, lines = lines[:BATCH], lines[BATCH:]
                 append_all([self._parsed(line, unreadable) for line in batch])
                 handle.seek(0)

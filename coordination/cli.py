@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import functools
 import getpass
 import json
@@ -33,11 +34,20 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 console = Console(stderr=True, soft_wrap=True)
 
 
-def _settings() -> Settings:
+# Bulk commands (migrate, rebuild, verify) run statements that may take longer than a request may wait.
+BULK_STORE_WAIT_SECONDS = 120.0
+
+
+def _settings(*, bulk: bool = False) -> Settings:
     try:
-        return Settings.from_env()
+        settings = Settings.from_env()
     except ConfigError as error:
         raise click.UsageError(f"configuration: {error}") from None
+    return _for_bulk(settings) if bulk else settings
+
+
+def _for_bulk(settings: Settings) -> Settings:
+    return dataclasses.replace(settings, store_wait=max(settings.store_wait, BULK_STORE_WAIT_SECONDS))
 
 
 @click.group()
@@ -52,7 +62,7 @@ def migrate() -> None:
     Versioned: a read model whose version changed is emptied and rebuilt from the ledger, the audit trail is
     migrated in place; run again, it changes nothing.
     """
-    _migrate(_settings())
+    _migrate(_settings(bulk=True))
 
 
 def _migrate(settings: Settings) -> None:
@@ -112,7 +122,7 @@ def serve(bind: str, workers: int) -> None:
     """Migrate, then run gunicorn and the projection worker together (the embedded default)."""
     settings = _settings()
     _refuse_public_dev_bind(bind)
-    _migrate(settings)
+    _migrate(_for_bulk(settings))
     env = _child_env(settings, bind, workers)
     worker_cmd = [sys.executable, "-m", "coordination.cli", "worker"]
     gunicorn = subprocess.Popen(
@@ -196,7 +206,7 @@ def projections() -> None:
 @click.argument("name", required=False)
 def rebuild(name: str | None) -> None:
     """Empty a projection (all of them without NAME) and fold the whole ledger again."""
-    services = bootstrap.build(_settings())
+    services = bootstrap.build(_settings(bulk=True))
     try:
         names = [name] if name else list(services.projections.projections)
         unknown = [n for n in names if n not in services.projections.projections]
@@ -217,7 +227,7 @@ def rebuild(name: str | None) -> None:
 @click.argument("investigation_id", type=click.UUID)
 def verify(investigation_id: UUID) -> None:
     """Check an investigation's hash chain; exits 1 and names the first broken link if it is broken."""
-    services = bootstrap.build(_settings())
+    services = bootstrap.build(_settings(bulk=True))
     try:
         report = verify_chain(services.ledger, investigation_id, services.anchors)
         _audited(services, "cli verify", object_type="investigation", object_id=str(investigation_id))
@@ -235,7 +245,7 @@ def audit() -> None:
 @audit.command("verify")
 def audit_verify() -> None:
     """Walk the audit trail's hash chain; exits 1 and names the first broken record if it is broken."""
-    services = bootstrap.build(_settings())
+    services = bootstrap.build(_settings(bulk=True))
     try:
         report = services.audit.verify()
         _audited(services, "cli audit verify")

@@ -175,7 +175,7 @@ def spooled(sub: str, **extra) -> dict:
     return {**row, **extra}
 
 
-def test_a_long_spool_is_chained_in_bounded_batches_and_emptied(services, tmp_path):
+def _long_spool(services, tmp_path):
     import json
 
     from coordination.audit import AuditTrail
@@ -184,10 +184,27 @@ def test_a_long_spool_is_chained_in_bounded_batches_and_emptied(services, tmp_pa
 
     spool = AuditSpool(tmp_path / "spool.jsonl")
     spool.path.write_text("".join(json.dumps(spooled(f"s{n}")) + "\n" for n in range(1200)))
-    AuditTrail(services.audit_db, unavailable=(DatabaseUnavailable,), spool=spool).record(
-        AuditRecord(sub="now", agency="HSI", action="GET x", outcome="allowed", status=200, request_id="r",
-                    source="127.0.0.1"))
-    assert services.audit.verify()["records"] == 1201 and not spool.pending()
+    return spool, AuditTrail(services.audit_db, unavailable=(DatabaseUnavailable,), spool=spool)
+
+
+def _now(n: int) -> AuditRecord:
+    return AuditRecord(sub=f"now{n}", agency="HSI", action="GET x", outcome="allowed", status=200, request_id="r",
+                       source="127.0.0.1")
+
+
+def test_a_request_chains_at_most_one_batch_of_a_long_spool_and_its_own_record_waits_behind_it(services, tmp_path):
+    spool, trail = _long_spool(services, tmp_path)
+    trail.record(_now(0))
+    assert services.audit.verify()["records"] == 500 and spool.pending()
+
+
+def test_a_long_spool_is_emptied_by_the_requests_that_follow_oldest_first(services, tmp_path):
+    spool, trail = _long_spool(services, tmp_path)
+    for n in range(4):
+        trail.record(_now(n))
+    subs = [r["sub"] for r in reversed(services.audit.search(AUDITOR, filters={}, limit=500)["items"])]
+    assert services.audit.verify()["records"] == 1204 and not spool.pending()
+    assert subs[-4:] == ["now0", "now1", "now2", "now3"]
 
 
 def test_chain_heads_spooled_with_a_record_are_anchored_when_it_is_chained(services, tmp_path):
