@@ -230,7 +230,9 @@ def verify(investigation_id: UUID) -> None:
     services = bootstrap.build(_settings(bulk=True))
     try:
         report = verify_chain(services.ledger, investigation_id, services.anchors)
-        _audited(services, "cli verify", object_type="investigation", object_id=str(investigation_id))
+        report = {"investigation_id": report.pop("record_id"), **report}
+        _audited(services, "cli verify", object_type="investigation", object_id=str(investigation_id),
+                 object_owner=services.history.owner_of(investigation_id))
     finally:
         services.close()
     click.echo(json.dumps(report, default=str, indent=2))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import jwt
 import pytest
 from click.testing import CliRunner
@@ -12,6 +14,7 @@ from domain.envelope import Actor
 from tests.conftest import DEV_SECRET
 
 HSI = RequestContext(Actor("alice", "HSI", "Alice", frozenset({"agent"})), "r")
+OVERSIGHT = RequestContext(Actor("olga", "OIG", "Olga", frozenset({"auditor", "admin"})), "r")
 
 
 @pytest.fixture
@@ -126,3 +129,11 @@ def test_serving_dev_tokens_on_a_public_address_is_refused_naming_the_setting(cl
 def test_minting_a_token_longer_than_the_maximum_lifetime_is_refused(cli):
     result = cli.invoke(main, ["token", "--sub", "bob", "--agency", "DEA", "--roles", "agent", "--ttl", "90000"])
     assert result.exit_code == 2 and "PATHWAYS_AUTH_MAX_TOKEN_LIFETIME" in result.output
+
+
+def test_verify_names_the_investigation_and_audits_the_check_against_its_owner(cli, services):
+    inv = services.investigations.open(HSI, title="A", threat_domain="cybercrime", summary=None).result
+    result = cli.invoke(main, ["verify", str(inv["id"])])
+    records = services.audit.search(OVERSIGHT, filters={"action": "cli verify"})["items"]
+    assert json.loads(result.stdout)["investigation_id"] == str(inv["id"])
+    assert [r["object_owner"] for r in records] == ["HSI"]
