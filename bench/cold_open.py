@@ -4,8 +4,8 @@
 
 Every opening loads the agency-year's CaseNumberSequence, which gains one event per case. A fresh worker has
 an empty aggregate cache, so its first opening loads the sequence from the store: the last snapshot and the
-events after it (snapshots every 200 events since 7d087b0), or, without snapshots, every case number the
-agency issued that year. Measured in one process on a fresh store (SQLite: a temporary directory;
+events after it (snapshots since 7d087b0, every 50 events since the hardening issue), or, without snapshots,
+every case number the agency issued that year. Measured in one process on a fresh store (SQLite: a temporary directory;
 PostgreSQL: a throwaway schema, dropped afterwards), through the use case (no HTTP), each cold opening on a
 new Ledger (empty cache, connection opened before the clock starts):
 

@@ -27,7 +27,9 @@ class Ledger(Application):
 
     name = "Ledger"
     # Every aggregate type that grows: a case with its entries, an agency-year's counter with every case opened.
-    snapshotting_intervals = {Investigation: 200, CaseNumberSequence: 200}
+    # The counter is loaded by every opening and its snapshot is a few fields: every 50 events keeps a fresh
+    # worker's opening within 2x of the first on SQLite too (200 gave 2.3x; docs/benchmarks.md).
+    snapshotting_intervals = {Investigation: 200, CaseNumberSequence: 50}
 
     def __init__(self, env: dict[str, str] | None = None):
         self._deferred_env = env
