@@ -95,7 +95,8 @@ def _migrated(change: migrations.Change) -> str:
     if change.store == "audit":
         return f"{change.component}: {versions}" + (", in place" if change.from_version else "")
     how = "" if change.from_version == 0 else ", emptied and rebuilt"
-    folded = ("the running worker folds the ledger into it" if change.folded is None
+    folded = ("[yellow]the running worker folds the ledger into it: if that worker runs the previous release, "
+              "stop it and run migrate again, or it folds with the old code[/]" if change.folded is None
               else f"{change.folded} event{'' if change.folded == 1 else 's'} folded from the ledger")
     return f"{change.component}: {versions}{how}; {folded}"
 
