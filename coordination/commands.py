@@ -133,9 +133,7 @@ class CommandRunner:
             deadline, attempt = time.monotonic() + RETRY_BUDGET_SECONDS, 0
             while time.monotonic() < deadline:
                 session = Session(self.ledger)
-                with translated_domain_errors():
-                    record = target.checked(session, ctx) if target is not None else None
-                    result = decide(session, record)
+                record, result = self._decided(ctx, session, target, decide)
                 try:
                     position = self._save(ctx, session, result)
                 except IntegrityError:
@@ -151,6 +149,21 @@ class CommandRunner:
                     continue
                 return Outcome(result, position, touched=_touched(record, result, names))
         raise Contended("too many concurrent writes to this object; retry shortly")
+
+    @staticmethod
+    def _decided(
+        ctx: RequestContext, session: Session, target: Target | None, decide: Callable[[Session, Any], dict[str, Any]]
+    ) -> tuple[Any, dict[str, Any]]:
+        record = None
+        try:
+            with translated_domain_errors():
+                record = target.checked(session, ctx) if target is not None else None
+                return record, decide(session, record)
+        except CoordinationError as refusal:
+            # A command its record refuses (a frozen case, a bad field) is audited against that record.
+            if refusal.touched is None and record is not None:
+                refusal.touched = access.touched(record)
+            raise
 
     def _save(self, ctx: RequestContext, session: Session, result: dict[str, Any]) -> int | None:
         pending: list[Aggregate] = list(session.changed)

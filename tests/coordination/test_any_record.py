@@ -14,9 +14,10 @@ import pytest
 from coordination import access
 from coordination.commands import Target
 from coordination.context import RequestContext, Touched
-from coordination.errors import Forbidden, NotFound
+from coordination.errors import Conflict, Forbidden, NotFound
 from domain.aggregate import ChainedAggregate
 from domain.envelope import Actor, Envelope
+from domain.errors import StateConflict
 
 OWNER = RequestContext(Actor("alice", "HSI", "Alice", frozenset({"agent"})), "r1")
 PARTNER = RequestContext(Actor("dave", "DEA", "Dave", frozenset({"agent"})), "r2")
@@ -106,3 +107,15 @@ def test_the_integrity_of_any_record_is_checked_and_named_for_its_kind(services)
 def test_the_owner_of_any_record_is_found_for_the_audit_trail(services):
     memo_id = _memo_shown_to_dea(services)
     assert services.history.owner_of(memo_id) == "HSI"
+
+
+def test_a_command_its_record_refuses_names_that_record_for_the_audit(services):
+    memo_id = _memo_shown_to_dea(services)
+
+    def refuse(session: Any, record: Memo) -> dict[str, Any]:
+        raise StateConflict("the memo is sealed")
+
+    with pytest.raises(Conflict) as refused:
+        services.investigations.runner.run(OWNER, refuse, target=Target(Memo, memo_id, access.MANAGE),
+                                           retry_on_conflict=True)
+    assert refused.value.touched == Touched("memo", str(memo_id), "HSI")
