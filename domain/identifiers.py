@@ -1,11 +1,18 @@
 """Normalisation and validation of target identifiers for deconfliction."""
 
 import re
-import unicodedata
 from collections.abc import Callable
 from datetime import date
 
+import phonenumbers
+import pycountry
+from anyascii import anyascii
+from phonenumbers import NumberParseException, PhoneNumberFormat, ValidationResult
+from stdnum import iban, imo
+from stdnum.exceptions import InvalidChecksum, ValidationError
+
 from domain.errors import DomainError
+from domain.name_match import fold_name
 
 IDENTIFIER_TYPES = (
     "name_dob",
@@ -31,18 +38,19 @@ MAX_LENGTH = 200
 # Full postal addresses legitimately run longer than other identifiers.
 MAX_ADDRESS_LENGTH = 300
 
-_COUNTRY = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
+# Kosovo has no ISO 3166-1 code; the user-assigned XK is what the European Commission and the
+# IBAN registry use (Kosovo IBANs start XK), so it is accepted as a country.
+_KOSOVO = "XK"
 _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _WHITESPACE = re.compile(r"\s+")
 
-_PHONE_SEPARATORS = re.compile(r"[\s\-.()]")
-_E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
+# Digits and the separators people write; letters are refused, since phonenumbers would read
+# them off a keypad ("1-800-FLOWERS") and an extension is not part of the line.
+_PHONE = re.compile(r"^\+?[0-9 \-.()/]+$")
 _PASSPORT = re.compile(r"^[A-Z0-9]{5,20}$")
 _PLATE = re.compile(r"^[A-Z0-9]{1,12}$")
 _VIN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
-_IBAN = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")
 _BANK_ACCOUNT = re.compile(r"^[A-Z0-9]{4,34}$")
-_IMO = re.compile(r"^(?:IMO)?([0-9]{7})$")
 _TAIL = re.compile(r"^(?=.{2,10}$)[A-Z0-9]+(-[A-Z0-9]+)?$")
 _WEAPON_SERIAL = re.compile(r"^[A-Z0-9-]{2,40}$")
 
@@ -80,16 +88,27 @@ def _without(value: str, chars: str) -> str:
     return value.translate({ord(c): None for c in chars})
 
 
-def _phone(value: str) -> str:
-    digits = _PHONE_SEPARATORS.sub("", value)
-    if digits.startswith("00"):
-        digits = "+" + digits[2:]
-    if not _E164.match(digits):
-        raise _invalid(
-            "phone numbers must be in international format: "
-            "'+' and country code, then 8-15 digits in total, e.g. +447700900123"
-        )
-    return digits
+def _phone(value: str, country: str | None) -> str:
+    if not _PHONE.match(value):
+        raise _invalid("phone number must hold only digits, an opening '+' and spaces, '-', '.', '(', ')' or '/'")
+    region = country.split("-")[0] if country else None  # US-TX dials as US
+    if region is None and value.startswith("00"):
+        value = "+" + value[2:]  # given a country, phonenumbers knows its own prefix (011 in the US)
+    try:
+        number = phonenumbers.parse(value, region)
+    except NumberParseException as error:
+        if error.error_type == NumberParseException.INVALID_COUNTRY_CODE:
+            raise _invalid(
+                "phone numbers must be in international format ('+' and country code, e.g. "
+                "+447700900123) or national format with the identifier's country, e.g. 7865551234 and US"
+            ) from None
+        raise _invalid("phone number is not a number") from None
+    # Possible (the right length for its country code), not "valid" (in a range allocated when this
+    # phonenumbers was released): refusing a target's real number because that metadata lags would
+    # keep it out of deconfliction, and exact matching needs only the canonical form.
+    if phonenumbers.is_possible_number_with_reason(number) != ValidationResult.IS_POSSIBLE:
+        raise _invalid("phone number has the wrong number of digits for its country code")
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
 
 
 def _email(value: str) -> str:
@@ -131,21 +150,15 @@ def _vin(value: str) -> str:
     return vin
 
 
-def _iban_checksum_ok(iban: str) -> bool:
-    rearranged = iban[4:] + iban[:4]
-    # int(c, 36) maps 0-9 to themselves and A-Z to 10-35, as ISO 13616 requires.
-    return int("".join(str(int(c, 36)) for c in rearranged)) % 97 == 1
-
-
 def _iban(value: str) -> str:
-    iban = _without(value.upper(), " ")
-    if not _IBAN.match(iban):
-        raise _invalid(
-            "IBAN must be 15-34 characters: country code, 2 check digits, account"
-        )
-    if not _iban_checksum_ok(iban):
-        raise _invalid("IBAN check digits do not match")
-    return iban
+    # Only the ISO 13616 structure of the country and the mod-97 check digits: the national
+    # checks stdnum adds look banks up in registries that lag (it refuses BE68 5390 0754 7034).
+    try:
+        return iban.validate(value, check_country=False)
+    except InvalidChecksum:
+        raise _invalid("IBAN check digits do not match") from None
+    except ValidationError:
+        raise _invalid("IBAN must be a country code, 2 check digits and an account in that country's format") from None
 
 
 def _bank_account(value: str) -> str:
@@ -156,6 +169,8 @@ def _bank_account(value: str) -> str:
 
 
 def _crypto_wallet(value: str) -> str:
+    # Not stdnum.bitcoin: the identifier names no chain, and that module refuses Taproot (bc1p)
+    # addresses and would refuse Polkadot's, which also start with "1".
     if " " in value or not 20 <= len(value) <= 100:
         raise _invalid("crypto wallet must be 20-100 characters with no whitespace")
     # Base58 is case-sensitive, but bech32 and hex addresses are not, so only
@@ -165,19 +180,13 @@ def _crypto_wallet(value: str) -> str:
     return value
 
 
-def _imo_check_digit_ok(digits: str) -> bool:
-    total = sum(int(d) * w for d, w in zip(digits[:6], (7, 6, 5, 4, 3, 2), strict=True))
-    return total % 10 == int(digits[6])
-
-
 def _vessel_imo(value: str) -> str:
-    match = _IMO.match(_without(value.upper(), " "))
-    if not match:
-        raise _invalid("vessel IMO number must be 7 digits, optionally after 'IMO'")
-    digits = match.group(1)
-    if not _imo_check_digit_ok(digits):
-        raise _invalid("vessel IMO check digit does not match")
-    return digits
+    try:
+        return imo.validate(value)
+    except InvalidChecksum:
+        raise _invalid("vessel IMO check digit does not match") from None
+    except ValidationError:
+        raise _invalid("vessel IMO number must be 7 digits, optionally after 'IMO'") from None
 
 
 def _aircraft_tail(value: str) -> str:
@@ -204,20 +213,15 @@ def _company_registration(value: str) -> str:
 
 
 def _address(value: str) -> str:
-    words = _without(value.upper(), ",.").split()
+    words = _without(anyascii(value).upper(), ",.").split()
     if not words:
         raise _invalid("address must not be empty")
     return " ".join(_STREET_SUFFIXES.get(word, word) for word in words)
 
 
 def _name(value: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", value)
-    unaccented = "".join(c for c in decomposed if not unicodedata.combining(c))
-    # Apostrophes and dots vary between sources ("O'Brien", "J. Smith"), so
-    # they are dropped; hyphens stay because they separate double-barrelled names.
-    kept = "".join(c for c in unaccented.upper() if c.isalnum() or c in " -")
-    name = _collapse(kept)
-    if not name:
+    name = fold_name(value)
+    if not any(c.isalnum() for c in name):
         raise _invalid("name must contain at least one letter")
     return name
 
@@ -238,7 +242,6 @@ def _date_of_birth(raw: str | None) -> str:
 
 _NORMALISERS: dict[str, Callable[[str], str]] = {
     "name_dob": _name,
-    "phone": _phone,
     "email": _email,
     "passport": _passport,
     "vehicle_plate": _vehicle_plate,
@@ -254,6 +257,12 @@ _NORMALISERS: dict[str, Callable[[str], str]] = {
 }
 
 
+def _known_country(code: str) -> bool:
+    if "-" in code:
+        return pycountry.subdivisions.get(code=code) is not None
+    return code == _KOSOVO or pycountry.countries.get(alpha_2=code) is not None
+
+
 def _country(type_: str, raw: str | None) -> str | None:
     if raw is not None and not isinstance(raw, str):
         raise _invalid("country must be text", "country")
@@ -262,16 +271,16 @@ def _country(type_: str, raw: str | None) -> str | None:
         if type_ in COUNTRY_REQUIRED:
             raise _invalid(f"{type_} identifiers need a country", "country")
         return None
-    if not _COUNTRY.match(country):
+    if not _known_country(country):
         raise _invalid(
-            "country must be an ISO 3166-1 alpha-2 code, optionally with a "
-            "subdivision, e.g. MX or US-TX",
+            f"country {country!r} is not an ISO 3166-1 alpha-2 code, or one with an "
+            "ISO 3166-2 subdivision, e.g. MX or US-TX",
             "country",
         )
     return country
 
 
-def _value(type_: str, raw: str) -> str:
+def _value(type_: str, raw: str, country: str | None) -> str:
     if not isinstance(raw, str):
         raise _invalid("value must be text")
     value = _collapse(raw)
@@ -280,6 +289,8 @@ def _value(type_: str, raw: str) -> str:
     limit = MAX_ADDRESS_LENGTH if type_ == "address" else MAX_LENGTH
     if len(value) > limit:
         raise _invalid(f"value must be at most {limit} characters")
+    if type_ == "phone":
+        return _phone(value, country)  # the only type whose reading depends on its country
     return _NORMALISERS[type_](value)
 
 
@@ -295,7 +306,8 @@ def normalise_identifier(
             f"unknown identifier type {type_!r}; allowed: {', '.join(IDENTIFIER_TYPES)}",
             "type",
         )
-    normalised = _value(type_, value)
+    country_code = _country(type_, country)
+    normalised = _value(type_, value, country_code)
     if type_ == "name_dob":
         normalised = f"{normalised}|{_date_of_birth(date_of_birth)}"
-    return {"type": type_, "value": normalised, "country": _country(type_, country)}
+    return {"type": type_, "value": normalised, "country": country_code}

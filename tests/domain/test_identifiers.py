@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from domain.errors import DomainError
 from domain.identifiers import COUNTRY_REQUIRED, IDENTIFIER_TYPES, normalise_identifier
+from domain.name_match import fold_name
 
 
 def value_of(type_, value, country=None, date_of_birth=None):
@@ -109,6 +110,28 @@ def test_an_optional_country_is_still_validated():
     assert error_field("email", "a@b.org", "Britain") == "country"
 
 
+def test_an_unknown_two_letter_country_is_rejected_on_the_country_field():
+    assert error_field("passport", "X1234567", "XX") == "country"
+
+
+def test_an_unknown_subdivision_of_a_known_country_is_rejected_on_the_country_field():
+    assert error_field("vehicle_plate", "ABC123", "US-ZZ") == "country"
+
+
+def test_the_unknown_country_error_names_the_code_given():
+    with pytest.raises(DomainError) as caught:
+        normalise_identifier("passport", "X1234567", "xx")
+    assert "'XX'" in caught.value.message
+
+
+def test_a_subdivision_that_is_itself_a_country_of_the_uk_is_accepted():
+    assert normalise_identifier("vehicle_plate", "AB12CDE", "gb-eng")["country"] == "GB-ENG"
+
+
+def test_kosovo_is_accepted_under_its_user_assigned_code():
+    assert normalise_identifier("passport", "P01234567", "XK")["country"] == "XK"
+
+
 # --- phone ---------------------------------------------------------------------
 
 
@@ -124,14 +147,60 @@ def test_a_phone_with_a_00_prefix_becomes_a_plus():
     assert value_of("phone", "0044 7700 900123") == "+447700900123"
 
 
-def test_a_phone_without_an_international_prefix_is_rejected():
+def test_a_national_phone_of_the_identifiers_country_is_normalised_to_e164():
+    # Measured bug: a US number written nationally with country US used to be refused.
+    assert value_of("phone", "7865551234", "US") == "+17865551234"
+
+
+def test_a_national_phone_with_dashes_is_normalised_to_e164():
+    assert value_of("phone", "786-555-1234", "US") == "+17865551234"
+
+
+def test_a_national_phone_with_an_area_code_in_parentheses_is_normalised_to_e164():
+    assert value_of("phone", "(786) 555-1234", "US") == "+17865551234"
+
+
+def test_an_international_phone_with_parentheses_gives_the_same_e164():
+    assert value_of("phone", "+1 (786) 555-1234") == "+17865551234"
+
+
+def test_a_national_phone_drops_its_trunk_prefix():
+    assert value_of("phone", "07700 900123", "GB") == "+447700900123"
+
+
+def test_a_national_phone_reads_a_subdivision_as_its_country():
+    assert value_of("phone", "786 555 1234", "US-FL") == "+17865551234"
+
+
+def test_an_international_phone_keeps_its_own_country_code_whatever_the_country():
+    assert value_of("phone", "+44 7700 900123", "US") == "+447700900123"
+
+
+def test_a_phone_uses_the_international_prefix_of_its_country():
+    assert value_of("phone", "011 44 7700 900123", "US") == "+447700900123"
+
+
+def test_a_phone_with_a_bracketed_trunk_zero_after_the_country_code_drops_it():
+    assert value_of("phone", "+44 (0)7700 900123") == "+447700900123"
+
+
+def test_a_national_phone_without_a_country_is_rejected():
     assert error_field("phone", "07700 900123") == "value"
 
 
-def test_the_phone_error_asks_for_international_format():
+def test_the_phone_error_asks_for_international_format_or_a_country():
     with pytest.raises(DomainError) as caught:
         normalise_identifier("phone", "07700 900123")
     assert "international format" in caught.value.message
+    assert "country" in caught.value.message
+
+
+def test_a_phone_in_an_unallocated_but_possible_range_is_accepted():
+    assert value_of("phone", "+1 555 123 4567") == "+15551234567"
+
+
+def test_a_national_phone_too_short_for_its_country_is_rejected():
+    assert error_field("phone", "555-1234", "US") == "value"
 
 
 def test_a_phone_with_fewer_than_eight_digits_is_rejected():
@@ -148,6 +217,18 @@ def test_a_phone_whose_country_code_starts_with_zero_is_rejected():
 
 def test_a_phone_with_letters_is_rejected():
     assert error_field("phone", "+44 7700 CALLME") == "value"
+
+
+def test_a_vanity_phone_is_rejected_rather_than_read_off_a_keypad():
+    assert error_field("phone", "1-800-FLOWERS", "US") == "value"
+
+
+def test_a_phone_with_an_extension_is_rejected():
+    assert error_field("phone", "+44 7700 900123 ext 12") == "value"
+
+
+def test_a_phone_with_a_plus_inside_it_is_rejected():
+    assert error_field("phone", "+44 7700 900123 +1") == "value"
 
 
 # --- email ---------------------------------------------------------------------
@@ -245,6 +326,12 @@ def test_a_vin_of_sixteen_characters_is_rejected():
 # --- IBAN ----------------------------------------------------------------------
 
 
+def _iban_with_check_digits(country: str, bban: str) -> str:
+    digits = "".join(str(int(c, 36)) for c in bban + country + "00")
+    return f"{country}{98 - int(digits) % 97:02d}{bban}"
+
+
+
 def test_a_valid_iban_is_upper_cased_without_spaces():
     assert value_of("iban", "gb82 west 1234 5698 7654 32") == "GB82WEST12345698765432"
 
@@ -267,6 +354,25 @@ def test_an_iban_shorter_than_fifteen_characters_is_rejected():
 
 def test_an_iban_not_starting_with_a_country_code_is_rejected():
     assert error_field("iban", "1282WEST12345698765432") == "value"
+
+
+def test_the_iban_checksum_error_says_the_check_digits_do_not_match():
+    with pytest.raises(DomainError) as caught:
+        normalise_identifier("iban", "GB82 WEST 1234 5698 7654 33")
+    assert "check digits" in caught.value.message
+
+
+def test_an_iban_with_good_check_digits_but_its_countrys_layout_wrong_is_rejected():
+    # A British IBAN is a 4-letter bank code and 14 digits; digits first is not one.
+    assert error_field("iban", _iban_with_check_digits("GB", "12345698765432WEST")) == "value"
+
+
+def test_an_iban_of_a_country_without_ibans_is_rejected_even_with_good_check_digits():
+    assert error_field("iban", _iban_with_check_digits("US", "WEST12345698765432")) == "value"
+
+
+def test_an_iban_whose_bank_code_a_national_registry_may_not_list_is_accepted():
+    assert value_of("iban", "BE68 5390 0754 7034") == "BE68539007547034"
 
 
 # --- bank account --------------------------------------------------------------
@@ -300,6 +406,11 @@ def test_a_bech32_wallet_is_lower_cased():
 
 def test_a_litecoin_bech32_wallet_is_lower_cased():
     wallet = "ltc1QG82TA5SGZ8PZTV5MCPJNNKMW8LLNJZTDHMLSSS"
+    assert value_of("crypto_wallet", wallet) == wallet.lower()
+
+
+def test_a_taproot_wallet_is_accepted_and_lower_cased():
+    wallet = "BC1P5D7RJQ7G6RDK2YHZKS9SMLAQTEDR4DEKQ08GE8ZTWAC72SFR9RUSXG3297"
     assert value_of("crypto_wallet", wallet) == wallet.lower()
 
 
@@ -422,6 +533,14 @@ def test_an_address_longer_than_300_characters_is_rejected():
     assert error_field("address", "A" * 301) == "value"
 
 
+def test_accents_are_folded_in_an_address():
+    assert value_of("address", "Calle Núñez 5, Peñalolén") == "CALLE NUNEZ 5 PENALOLEN"
+
+
+def test_a_cyrillic_address_is_transliterated():
+    assert value_of("address", "ул. Ленина 5") == "UL LENINA 5"
+
+
 def test_an_address_of_only_punctuation_is_rejected():
     assert error_field("address", ", . ,") == "value"
 
@@ -445,8 +564,27 @@ def test_punctuation_other_than_hyphens_is_removed_from_a_name():
     )
 
 
+def test_letters_that_do_not_decompose_are_folded_in_a_name():
+    assert value_of("name_dob", "Łukasz Strauß Ørsted", date_of_birth="1980-01-01") == (
+        "LUKASZ STRAUSS ORSTED|1980-01-01"
+    )
+
+
+def test_a_cyrillic_name_is_transliterated():
+    assert value_of("name_dob", "Иван Петров", date_of_birth="1970-03-08") == "IVAN PETROV|1970-03-08"
+
+
+def test_a_name_uses_the_same_folding_as_name_comparison():
+    name = "  Seán   O\u2019Brien-Smith "
+    assert value_of("name_dob", name, date_of_birth="1990-01-15") == f"{fold_name(name)}|1990-01-15"
+
+
 def test_a_name_of_only_punctuation_is_rejected():
     assert error_field("name_dob", "'.,", date_of_birth="1990-01-15") == "value"
+
+
+def test_a_name_of_only_a_hyphen_is_rejected():
+    assert error_field("name_dob", "-", date_of_birth="1990-01-15") == "value"
 
 
 def test_a_name_without_a_date_of_birth_is_rejected_on_the_date_of_birth_field():
@@ -480,11 +618,6 @@ def test_a_date_of_birth_of_today_is_accepted_as_the_subject_rule_accepts_it():
 _ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 
-def _iban_with_check_digits(country: str, bban: str) -> str:
-    digits = "".join(str(int(c, 36)) for c in bban + country + "00")
-    return f"{country}{98 - int(digits) % 97:02d}{bban}"
-
-
 emails = st.builds(
     lambda local, domain, tld: f"{local}@{domain}.{tld}",
     st.text(_ALNUM + "._+-", min_size=1, max_size=30),
@@ -494,10 +627,15 @@ emails = st.builds(
 plates = st.text(_ALNUM + " -", min_size=1, max_size=16).filter(
     lambda s: 1 <= len(s.replace(" ", "").replace("-", "")) <= 12
 )
-ibans = st.builds(
-    _iban_with_check_digits,
-    st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=2, max_size=2),
-    st.text(_ALNUM.upper(), min_size=11, max_size=30),
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_DIGITS = "0123456789"
+british_bbans = st.builds(
+    str.__add__, st.text(_LETTERS, min_size=4, max_size=4), st.text(_DIGITS, min_size=14, max_size=14)
+)
+german_bbans = st.text(_DIGITS, min_size=18, max_size=18)
+ibans = st.one_of(
+    british_bbans.map(lambda bban: _iban_with_check_digits("GB", bban)),
+    german_bbans.map(lambda bban: _iban_with_check_digits("DE", bban)),
 ).map(lambda iban: " ".join(iban[i:i + 4] for i in range(0, len(iban), 4)).lower())
 
 
@@ -505,6 +643,7 @@ ibans = st.builds(
     emails.map(lambda v: ("email", v, None)),
     plates.map(lambda v: ("vehicle_plate", v, "us-tx")),
     ibans.map(lambda v: ("iban", v, None)),
+    st.from_regex(r"\A[2-9][0-9]{2}[2-9][0-9]{6}\Z").map(lambda v: ("phone", v, "us")),
 ))
 def test_normalising_an_already_normalised_value_changes_nothing(case):
     type_, raw, country = case
