@@ -69,15 +69,23 @@ def touched(record: Guarded) -> Touched:
     return Touched(record.type_name, str(record.id), record.owning_agency)
 
 
-def check(policy: Policy, kind: type[G], record: G | None, ctx: RequestContext) -> G:
+class Judge(Protocol):
+    """Whatever says what an agency may do with a record: the record itself, or one it is seen through."""
+
+    def access_of(self, agency: str) -> str | None: ...
+
+
+def check(policy: Policy, kind: type[G], record: G | None, ctx: RequestContext, judge: Judge | None = None) -> G:
     """The record, if the caller may do what `policy` guards; 404 if they may not see it, 403 if only that.
 
-    A refusal carries the record it concerned, so that the owner's auditors see who probed their record.
+    `judge` answers for records seen through another (an operation through its investigation), else the
+    record answers itself. A refusal carries the record it concerned, so that its owner's auditors see who
+    probed it.
     """
     name = kind.type_name or "record"
     try:
         require_role(ctx.actor, policy.readers, f"reading {_a(name)}")
-        level = record.access_of(ctx.actor.agency) if record is not None else None
+        level = (judge or record).access_of(ctx.actor.agency) if record is not None else None
         if record is None or level is None:
             raise NotFound(f"no such {name}")
         if policy.writers is not None:

@@ -16,10 +16,13 @@ from coordination.case_listing import CaseListing
 from coordination.cipher import AUDIT, READ_MODELS, FieldCipher, at_rest
 from coordination.commands import CommandRunner
 from coordination.config import Settings
+from coordination.conflicts import Conflicts
+from coordination.deconfliction import Deconfliction
 from coordination.errors import StoreUnavailable
 from coordination.history import History
 from coordination.investigations import Investigations
 from coordination.ledger import Ledger, ledger_env
+from coordination.operations import Operations
 from coordination.tables import DatabaseUnavailable, PostgresDatabase, SQLiteDatabase
 from projections.case_list import CaseList, CaseListQuery
 from projections.runner import ProjectionRunner
@@ -38,6 +41,8 @@ class Services:
     audit_db: Any
     projections: ProjectionRunner
     investigations: Investigations
+    operations: Operations
+    conflicts: Conflicts
     history: History
     case_listing: CaseListing
     audit: AuditTrail
@@ -112,6 +117,8 @@ def build(settings: Settings, *, create_tables: bool = False) -> Services:
         audit_db=audit_db,
         projections=runner,
         investigations=Investigations(commands),
+        operations=Operations(commands, Deconfliction(settings.deconfliction, commands.keys)),
+        conflicts=Conflicts(commands),
         history=History(ledger, anchors),
         anchors=anchors,
         case_listing=CaseListing(

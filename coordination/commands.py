@@ -57,9 +57,13 @@ class Target:
     policy: access.Policy
     # A rule of the record itself about who may do this (e.g. only an entry's author corrects it): raises.
     also: Callable[[Any, RequestContext], None] | None = None
+    # For a record seen through another (an operation by those who see its case): what answers access_of.
+    via: Callable[[Session, Any, RequestContext], access.Judge] | None = None
 
     def checked(self, session: Session, ctx: RequestContext) -> Any:
-        record = access.check(self.policy, self.kind, session.find(self.kind, self.id), ctx)
+        found = session.find(self.kind, self.id)
+        judge = self.via(session, found, ctx) if self.via is not None and found is not None else None
+        record = access.check(self.policy, self.kind, found, ctx, judge)
         if self.also is not None:
             try:
                 with translated_domain_errors():

@@ -9,7 +9,10 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
+
+from domain.deconfliction import MAX_BUFFER_M, MAX_PADDING, OPERATION_KINDS, KindRule, Rules, default_rule
 
 STORES = ("sqlite", "postgres")
 _SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -72,6 +75,7 @@ class Settings:
     # with PostgreSQL, a SQLite lock. A request meets at most one such wait per server before its stores refuse
     # at once (coordination/store_health.py).
     store_wait: float = 2.0
+    deconfliction: Rules = Rules()  # noqa: RUF009 - frozen, so one shared default is safe
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -86,6 +90,7 @@ class Settings:
             read_wait_max=_number(env, "PATHWAYS_READ_WAIT_MAX_SECONDS", 5.0, 0.0, 30.0),
             aggregate_cache_size=int(_number(env, "PATHWAYS_AGGREGATE_CACHE_SIZE", 1000, 0, 1_000_000)),
             store_wait=_number(env, "PATHWAYS_STORE_WAIT_SECONDS", 2.0, 0.5, 30.0),
+            deconfliction=_deconfliction(env),
         )
 
 
@@ -224,6 +229,35 @@ def _cipher_key(env: dict[str, str]) -> str | None:
     if len(raw) not in (16, 24, 32):
         raise ConfigError("PATHWAYS_CIPHER_KEY", "must decode to 16, 24 or 32 bytes")
     return key
+
+
+def _deconfliction(env: dict[str, str]) -> Rules:
+    """Buffers (metres) and paddings (minutes) per operation kind: "raid=400,surveillance=2000"; a bare number
+    for paddings applies to every kind. Kinds not named keep DOMAIN.md §2's defaults."""
+    buffers = _per_kind(env, "PATHWAYS_DECONFLICTION_BUFFERS", 10, MAX_BUFFER_M)
+    paddings = _per_kind(env, "PATHWAYS_DECONFLICTION_PADDING_MINUTES", 0, MAX_PADDING.total_seconds() // 60)
+    overrides = {}
+    for kind in OPERATION_KINDS:
+        rule = default_rule(kind)
+        buffer, padding = buffers.get(kind, buffers.get("*")), paddings.get(kind, paddings.get("*"))
+        if buffer is not None or padding is not None:
+            overrides[kind] = KindRule(int(buffer) if buffer is not None else rule.buffer_m,
+                                       timedelta(minutes=padding) if padding is not None else rule.padding)
+    return Rules(overrides or None)
+
+
+def _per_kind(env: dict[str, str], name: str, low: float, high: float) -> dict[str, float]:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return {}
+    values: dict[str, float] = {}
+    for part in raw.split(","):
+        kind, equals, number = part.strip().rpartition("=")
+        kind = kind.strip() if equals else "*"
+        if kind != "*" and kind not in OPERATION_KINDS:
+            raise ConfigError(name, f"{kind!r} is not an operation kind ({', '.join(OPERATION_KINDS)})")
+        values[kind] = _number({name: number}, name, 0, low, high)
+    return values
 
 
 def _number(env: dict[str, str], name: str, default: float, low: float, high: float) -> float:

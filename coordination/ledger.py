@@ -13,6 +13,7 @@ from eventsourcing.utils import Environment
 
 from coordination.config import Settings
 from coordination.store_health import bound_datastore
+from domain.area_index import AreaIndex
 from domain.case_numbers import CaseNumberSequence
 from domain.investigation import Investigation
 
@@ -29,7 +30,8 @@ class Ledger(Application):
     # Every aggregate type that grows: a case with its entries, an agency-year's counter with every case opened.
     # The counter is loaded by every opening and its snapshot is a few fields: every 50 events keeps a fresh
     # worker's opening within 2x of the first on SQLite too (200 gave 2.3x; docs/benchmarks.md).
-    snapshotting_intervals = {Investigation: 200, CaseNumberSequence: 50}
+    # An index record of deconfliction gains an entry per plan in its cell and day, and is loaded by each.
+    snapshotting_intervals = {Investigation: 200, CaseNumberSequence: 50, AreaIndex: 50}
 
     def __init__(self, env: dict[str, str] | None = None):
         self._deferred_env = env

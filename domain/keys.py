@@ -46,3 +46,16 @@ class NaturalKeys:
     def idempotency(self, agency: str, key: str) -> UUID:
         """The id of the record of an agency's request sent with this Idempotency-Key."""
         return uuid5(self.counters or self.namespace, f"idempotency:{agency}:{key}")
+
+    def operation(self, deconfliction_number: str) -> UUID:
+        """The id of the operation with this deconfliction number: one per number, enforced by the store."""
+        return uuid5(self.namespace, f"operation:{deconfliction_number}")
+
+    def area(self, cell: str, day: str) -> UUID:
+        """The id of the deconfliction index record of an h3 cell on a UTC day."""
+        return uuid5(self.namespace, f"area:{cell}:{day}")
+
+    def conflict(self, kind: str, first: str, second: str) -> UUID:
+        """The id of the conflict of one kind between two submissions: a pair is reported once, in any order."""
+        low, high = sorted((first, second))
+        return uuid5(self.namespace, f"conflict:{kind}:{low}:{high}")

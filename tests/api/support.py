@@ -22,6 +22,8 @@ CALLERS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "dea_agent": ("dave", "DEA", ("agent",)),
     "cbp_agent": ("carol", "CBP", ("agent",)),
     "fbi_agent": ("frank", "FBI", ("agent",)),
+    "tciu_agent": ("tomas", "TCIU-EC", ("agent",)),
+    "ocg_coordinator": ("cora", "OCG", ("coordinator",)),
 }
 
 
@@ -110,3 +112,21 @@ def problem(response: Any, status: int) -> dict[str, Any]:
     for key in ("type", "title", "detail"):
         assert isinstance(body[key], str) and body[key], body
     return body
+
+
+OPERATIONS = f"{API}/operations"
+CONFLICTS = f"{API}/deconfliction/conflicts"
+
+
+def plan_body(investigation_id: str, *, lat: float = 25.7617, lon: float = -80.1918, kind: str = "raid",
+              starts_at: str = "2031-03-10T10:00:00Z", ends_at: str = "2031-03-10T12:00:00Z", **fields: Any) -> dict:
+    """A plan of an operation of the investigation, in Miami unless told otherwise."""
+    return {"investigation_id": investigation_id, "kind": kind, "location": {"lat": lat, "lon": lon},
+            "starts_at": starts_at, "ends_at": ends_at,
+            "point_of_contact": {"name": "Det. Ruiz", "phone": "+1 305 555 0100"},
+            "undercover": False, "armed_subjects": False, **fields}
+
+
+def plan(client: Any, case: Case, caller: str = "hsi_agent", **fields: Any) -> dict[str, Any]:
+    """Plan an operation of `case` as `caller`; returns the checked operation."""
+    return created(client.post(OPERATIONS, json=plan_body(case.id, **fields), headers=as_(caller)))

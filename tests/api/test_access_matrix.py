@@ -18,10 +18,27 @@ import pytest
 
 from coordination import bootstrap
 from coordination.config import Settings
-from tests.api.support import API, CALLERS, CASES, Case, as_, created, log_action, open_case, problem, shared_case
+from tests.api.support import (
+    API,
+    CALLERS,
+    CASES,
+    CONFLICTS,
+    OPERATIONS,
+    Case,
+    as_,
+    created,
+    log_action,
+    open_case,
+    plan,
+    plan_body,
+    problem,
+    shared_case,
+)
 from tests.conftest import POSTGRES_UP, REQUIRE_POSTGRES, drop_schema, store_env
 
 ITEM = f"{CASES}/<uuid:investigation_id>"
+OPERATION = f"{OPERATIONS}/<uuid:operation_id>"
+CONFLICT = f"{CONFLICTS}/<uuid:conflict_id>"
 
 
 @dataclass(frozen=True)
@@ -33,6 +50,8 @@ class Route:
     rule: str
     path: Callable[[Case], str]
     body: Callable[[str, Case], dict[str, Any] | None] = lambda caller, case: None
+    # What the row needs besides the case (an operation of it, a conflict of that): stored in case.body.
+    prepare: Callable[[Any, Case], None] | None = None
 
     @property
     def is_write(self) -> bool:
@@ -44,6 +63,28 @@ def _correction(caller: str, case: Case) -> dict[str, Any]:
     # CBP its own action (version 4), everyone else the opening (alice's, or any as HSI's supervisor).
     corrects = 4 if CALLERS[caller][1] == "CBP" else 1
     return {"corrects": corrects, "changes": {"summary": "Corrected summary"}, "reason": "typo in the original"}
+
+
+def _operation(client: Any, case: Case) -> None:
+    """HSI plans an operation of the shared case."""
+    case.body["operation"] = plan(client, case, lat=10.0 + int(case.id[:6], 16) % 4000 / 100, lon=20.0)
+
+
+def _conflict(client: Any, case: Case) -> None:
+    """HSI's operation of the case conflicts with one TCIU-EC plans for a case of its own."""
+    where = {"lat": -33.45 + int(case.id[:6], 16) % 4000 / 100, "lon": -70.66}
+    plan(client, case, **where)
+    theirs = open_case(client, "tciu_agent")
+    found = plan(client, theirs, "tciu_agent", **where)["deconfliction"]["conflicts"]
+    case.body["conflict"] = next(c for c in found if c["counterpart"]["agency"] == "HSI")
+
+
+def _op(case: Case) -> str:
+    return f"{OPERATIONS}/{case.body['operation']['id']}"
+
+
+def _cf(case: Case) -> str:
+    return f"{CONFLICTS}/{case.body['conflict']['id']}"
 
 
 ROUTES = {
@@ -68,8 +109,27 @@ ROUTES = {
         Route("timeline", "GET", f"{ITEM}/timeline", lambda case: f"{case.url}/timeline"),
         Route("integrity", "GET", f"{ITEM}/integrity", lambda case: f"{case.url}/integrity"),
         Route("audit", "GET", f"{API}/audit", lambda case: f"{API}/audit?limit=5"),
+        Route("plan operation", "POST", OPERATIONS, lambda case: OPERATIONS,
+              lambda caller, case: plan_body(case.id, lat=-12.0 - int(case.id[:6], 16) % 4000 / 100, lon=-77.0)),
+        Route("read operation", "GET", OPERATION, _op, prepare=_operation),
+        Route("amend operation", "POST", f"{OPERATION}/amend", lambda case: f"{_op(case)}/amend",
+              lambda caller, case: {"title": "Entry at dawn"}, prepare=_operation),
+        Route("withdraw operation", "POST", f"{OPERATION}/withdraw", lambda case: f"{_op(case)}/withdraw",
+              lambda caller, case: {"reason": "warrant not signed"}, prepare=_operation),
+        Route("read conflict", "GET", CONFLICT, _cf, prepare=_conflict),
+        Route("take conflict", "POST", f"{CONFLICT}/take", lambda case: f"{_cf(case)}/take",
+              lambda caller, case: {}, prepare=_conflict),
+        Route("acknowledge conflict", "POST", f"{CONFLICT}/acknowledge", lambda case: f"{_cf(case)}/acknowledge",
+              lambda caller, case: {}, prepare=_conflict),
+        Route("resolve conflict", "POST", f"{CONFLICT}/resolve", lambda case: f"{_cf(case)}/resolve",
+              lambda caller, case: {"resolution": "proceed_separately", "note": "different floors"},
+              prepare=_conflict),
+        Route("escalate conflict", "POST", f"{CONFLICT}/escalate", lambda case: f"{_cf(case)}/escalate",
+              lambda caller, case: {"reason": "both insist on the same night"}, prepare=_conflict),
     )
 }
+_OPERATION_ROUTES = ("read operation", "amend operation", "withdraw operation")
+_CONFLICT_ROUTES = ("read conflict", "take conflict", "acknowledge conflict", "resolve conflict", "escalate conflict")
 
 _ITEM_ROUTES = ("read", "list subjects", "log action", "add subject",  # every route under one case
                 "share", "revoke share", "change status", "correct",
@@ -81,28 +141,45 @@ def _row(**statuses: int) -> dict[str, int]:
 
 
 def _case_route_denial(status: int) -> dict[str, int]:
-    return {"list": status, "open": status, **{name: status for name in _ITEM_ROUTES}, "audit": 403}
+    return {"list": status, "open": status, **{name: status for name in _ITEM_ROUTES}, "audit": 403,
+            "plan operation": status, **{name: status for name in _OPERATION_ROUTES + _CONFLICT_ROUTES}}
+
+
+def _operations(plan: int, read: int, write: int) -> dict[str, int]:
+    return {"plan operation": plan, "read operation": read, "amend operation": write, "withdraw operation": write}
+
+
+def _conflicts(read: int, take: int, acknowledge: int, settle: int) -> dict[str, int]:
+    return {"read conflict": read, "take conflict": take, "acknowledge conflict": acknowledge,
+            "resolve conflict": settle, "escalate conflict": settle}
+
+
+_PARTY_WRITER = _conflicts(read=200, take=403, acknowledge=200, settle=200)
+_NOT_PARTY = _conflicts(read=404, take=404, acknowledge=404, settle=404)
 
 
 MATRIX: dict[str, dict[str, int]] = {
     "hsi_agent": _row(list=200, open=201, read=200, list_subjects=200, log_action=201, add_subject=201,
                       share=200, revoke_share=200, change_status=403, correct=201, timeline=200, integrity=200,
-                      audit=403),
+                      audit=403) | _operations(201, 200, 200) | _PARTY_WRITER,
     "hsi_supervisor": _row(list=200, open=201, read=200, list_subjects=200, log_action=201, add_subject=201,
                            share=200, revoke_share=200, change_status=200, correct=201, timeline=200,
-                           integrity=200, audit=403),
+                           integrity=200, audit=403) | _operations(201, 200, 200) | _PARTY_WRITER,
     "hsi_analyst": _row(list=200, open=403, read=200, list_subjects=200, log_action=403, add_subject=403,
                         share=403, revoke_share=403, change_status=403, correct=403, timeline=200, integrity=200,
-                        audit=403),
+                        audit=403) | _operations(403, 200, 403) | _conflicts(200, 403, 403, 403),
     "hsi_prosecutor": _case_route_denial(403),
     "hsi_auditor": {**_case_route_denial(403), "audit": 200},
     "dea_agent": _row(list=200, open=201, read=200, list_subjects=200, log_action=403, add_subject=403,
                       share=403, revoke_share=403, change_status=403, correct=403, timeline=200, integrity=200,
-                      audit=403),
+                      audit=403) | _operations(403, 200, 403) | _NOT_PARTY,
     "cbp_agent": _row(list=200, open=201, read=200, list_subjects=200, log_action=201, add_subject=201,
                       share=403, revoke_share=403, change_status=403, correct=201, timeline=200, integrity=200,
-                      audit=403),
-    "fbi_agent": {**{name: 404 for name in _ITEM_ROUTES}, "list": 200, "open": 201, "audit": 403},
+                      audit=403) | _operations(201, 200, 200) | _NOT_PARTY,
+    "fbi_agent": {**{name: 404 for name in _ITEM_ROUTES}, "list": 200, "open": 201, "audit": 403,
+                  **_operations(404, 404, 404), **_NOT_PARTY},
+    # The coordination group sees every conflict, and nothing of the cases behind them.
+    "ocg_coordinator": {**_case_route_denial(403), **_conflicts(read=200, take=200, acknowledge=403, settle=200)},
 }
 
 # Agencies that see the case in their list.
@@ -170,8 +247,17 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
             drop_schema(schema)
 
 
+def _version(route: Route, case: Case) -> int:
+    """The version a write names in If-Match: of the case, or of the operation or conflict it acts on."""
+    for name, routes in (("operation", _OPERATION_ROUTES), ("conflict", _CONFLICT_ROUTES)):
+        if route.name in routes:
+            return int(case.body[name].get("version", 1))
+    return case.version
+
+
 def _call(world: World, caller: str, route: Route, case: Case, path: str | None = None) -> Any:
-    headers = as_(caller, If_Match=f'"{case.version}"') if route.is_write and route.name != "open" else as_(caller)
+    unconditional = route.name in ("open", "plan operation")
+    headers = as_(caller, If_Match=f'"{_version(route, case)}"') if route.is_write and not unconditional else as_(caller)
     return world.client.open(path or route.path(case), method=route.method, json=route.body(caller, case),
                              headers=headers)
 
@@ -193,6 +279,13 @@ def _check_allowed_body(route: Route, caller: str, case: Case, body: dict[str, A
         assert [item["version"] for item in body["items"]][:1] == [1]
     elif route.name == "integrity":
         assert body["intact"] is True and body["events"] == case.version
+    elif route.name == "plan operation":
+        assert body["investigation_id"] == case.id and body["owning_agency"] == agency
+    elif route.name in _OPERATION_ROUTES:
+        assert body["id"] == case.body["operation"]["id"]
+    elif route.name in _CONFLICT_ROUTES:
+        assert body["id"] == case.body["conflict"]["id"]
+        assert "investigation_id" not in str(body) and case.id not in str(body)
     elif route.name == "audit":
         assert isinstance(body["items"], list) and body["items"]
 
@@ -201,6 +294,8 @@ def _check_allowed_body(route: Route, caller: str, case: Case, body: dict[str, A
 def test_access_matrix(world: World, caller: str, method: str, rule: str, expected: int) -> None:
     route = ROUTE_OF[method, rule]
     case = shared_case(world.client)
+    if route.prepare is not None:
+        route.prepare(world.client, case)
 
     response = _call(world, caller, route, case)
 
@@ -213,7 +308,8 @@ def test_access_matrix(world: World, caller: str, method: str, rule: str, expect
     assert case.body["case_number"] not in text and case.body["title"] not in text
     if expected == 404:
         # Not shared is indistinguishable from absent: the same answer as for an id that names nothing.
-        absent = Case(id=str(uuid.uuid4()), version=case.version, position=case.position, body={})
+        absent = Case(id=str(uuid.uuid4()), version=case.version, position=case.position,
+                      body={"operation": {"id": str(uuid.uuid4())}, "conflict": {"id": str(uuid.uuid4())}})
         twin = problem(_call(world, caller, route, absent), 404)
         assert {k: refused[k] for k in ("type", "title", "detail")} == {k: twin[k] for k in ("type", "title", "detail")}
 

@@ -1,0 +1,194 @@
+"""Schemas of operations and conflicts: plans in, checked plans and pointer-level conflicts out."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from api.schemas import Strict
+from domain.conflict import RESOLUTIONS, STATUSES
+from domain.deconfliction import CONFLICT_KINDS, OPERATION_KINDS, SEVERITIES
+from domain.operation import MAX_ROUTE_POINTS
+
+# --- requests ---------------------------------------------------------------------------------------
+
+
+class PointSchema(Strict):
+    lat = fields.Float(required=True, validate=validate.Range(-90, 90))
+    lon = fields.Float(required=True, validate=validate.Range(-180, 180))
+
+
+class PlaceSchema(PointSchema):
+    address = fields.String(load_default=None, allow_none=True, validate=validate.Length(0, 300))
+
+
+class PointOfContactSchema(Strict):
+    name = fields.String(required=True, validate=validate.Length(1, 200))
+    phone = fields.String(required=True, validate=validate.Length(1, 40))
+    email = fields.String(load_default=None, allow_none=True, validate=validate.Length(3, 254))
+
+
+class _PlanFields(Strict):
+    title = fields.String(allow_none=True, validate=validate.Length(0, 300))
+    route = fields.List(fields.Nested(PointSchema), allow_none=True, validate=validate.Length(0, MAX_ROUTE_POINTS))
+    ends_at = fields.AwareDateTime(allow_none=True, metadata={"description": "default: starts_at + 4 h"})
+    subject_ids = fields.List(fields.UUID(), validate=validate.Length(0, 50),
+                              metadata={"description": "subjects of the same investigation the operation is after"})
+
+
+class PlanOperationSchema(_PlanFields):
+    investigation_id = fields.UUID(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(OPERATION_KINDS))
+    location = fields.Nested(PlaceSchema, required=True)
+    starts_at = fields.AwareDateTime(required=True)
+    point_of_contact = fields.Nested(PointOfContactSchema, required=True)
+    undercover = fields.Boolean(required=True)
+    armed_subjects = fields.Boolean(required=True)
+
+
+class AmendOperationSchema(_PlanFields):
+    kind = fields.String(validate=validate.OneOf(OPERATION_KINDS))
+    location = fields.Nested(PlaceSchema)
+    starts_at = fields.AwareDateTime()
+    point_of_contact = fields.Nested(PointOfContactSchema)
+    undercover = fields.Boolean()
+    armed_subjects = fields.Boolean()
+
+    @ma.validates_schema
+    def changes_something(self, data: dict, **_: object) -> None:
+        if not data:
+            raise ma.ValidationError("name at least one field of the plan to change", "_schema")
+
+
+class WithdrawSchema(Strict):
+    reason = fields.String(required=True, validate=validate.Length(1, 2000))
+
+
+class NoteSchema(Strict):
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(0, 2000))
+
+
+class ResolveSchema(Strict):
+    resolution = fields.String(required=True, validate=validate.OneOf(RESOLUTIONS))
+    note = fields.String(required=True, validate=validate.Length(1, 2000))
+
+
+class EscalateSchema(Strict):
+    reason = fields.String(required=True, validate=validate.Length(1, 2000))
+
+
+class ConflictListQuery(Strict):
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 100))
+    cursor = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9]{1,18}$", error="not a cursor"))
+    min_position = fields.Integer(load_default=None, validate=validate.Range(min=0, max=2**53),
+                                  metadata={"description": "wait (bounded) until the list reflects this log position"})
+
+
+# --- responses --------------------------------------------------------------------------------------
+
+
+class ContactSchema(ma.Schema):
+    name = fields.String(required=True)
+    phone = fields.String(required=True)
+    email = fields.String(required=True, allow_none=True)
+
+
+class PointerSchema(ma.Schema):
+    agency = fields.String(required=True)
+    point_of_contact = fields.Nested(ContactSchema, required=True)
+    deconfliction_number = fields.String(required=True)
+
+
+class OwnSideSchema(ma.Schema):
+    operation_id = fields.UUID(required=True, allow_none=True)
+    deconfliction_number = fields.String(required=True)
+
+
+class WindowSchema(ma.Schema):
+    starts_at = fields.DateTime(required=True, allow_none=True)
+    ends_at = fields.DateTime(required=True, allow_none=True)
+
+
+class ResolutionSchema(ma.Schema):
+    resolution = fields.String(required=True)
+    note = fields.String(required=True)
+
+
+class CoordinatorSchema(ma.Schema):
+    name = fields.String(required=True)
+    agency = fields.String(required=True)
+
+
+class ConflictSchema(ma.Schema):
+    id = fields.UUID(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(CONFLICT_KINDS))
+    severity = fields.String(required=True, validate=validate.OneOf(SEVERITIES))
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    distance_m = fields.Integer(required=True, allow_none=True)
+    overlap = fields.Nested(WindowSchema, required=True, allow_none=True)
+    detected_at = fields.DateTime(required=True)
+    acknowledge_by = fields.DateTime(required=True, allow_none=True)
+    acknowledged_by = fields.List(fields.String(), required=True)
+    coordinator = fields.Nested(CoordinatorSchema, required=True, allow_none=True)
+    escalated = fields.Boolean(required=True)
+    resolution = fields.Nested(ResolutionSchema, required=True, allow_none=True)
+    version = fields.Integer(required=True)
+    own = fields.Nested(OwnSideSchema, metadata={"description": "your side (absent for a coordinator of neither)"})
+    counterpart = fields.Nested(PointerSchema, metadata={"description": "whom to call: nothing else of them"})
+    parties = fields.List(fields.Nested(PointerSchema), metadata={"description": "both pointers (coordinators)"})
+
+
+class ConflictPageSchema(ma.Schema):
+    items = fields.List(fields.Nested(ConflictSchema), required=True)
+    next_cursor = fields.String(required=True, allow_none=True)
+
+
+class CoverageSchema(ma.Schema):
+    operations_compared = fields.Integer(required=True)
+    targets_compared = fields.Integer(required=True)
+    agencies = fields.Integer(required=True)
+    index_records = fields.Integer(required=True)
+    window = fields.Nested(WindowSchema, required=True)
+    note = fields.String(required=True)
+
+
+class DeconflictionSchema(ma.Schema):
+    status = fields.String(required=True, validate=validate.OneOf(("cleared", "conflict")))
+    conflicts = fields.List(fields.Nested(ConflictSchema), required=True)
+    obsolete = fields.List(fields.Nested(ConflictSchema), required=True)
+    coverage = fields.Nested(CoverageSchema, required=True)
+
+
+class PlaceViewSchema(ma.Schema):
+    lat = fields.Float(required=True)
+    lon = fields.Float(required=True)
+    address = fields.String(required=True, allow_none=True)
+
+
+class PointViewSchema(ma.Schema):
+    lat = fields.Float(required=True)
+    lon = fields.Float(required=True)
+
+
+class OperationSchema(ma.Schema):
+    id = fields.UUID(required=True)
+    investigation_id = fields.UUID(required=True)
+    owning_agency = fields.String(required=True)
+    deconfliction_number = fields.String(required=True)
+    status = fields.String(required=True)
+    version = fields.Integer(required=True)
+    kind = fields.String(required=True)
+    title = fields.String(required=True)
+    location = fields.Nested(PlaceViewSchema, required=True)
+    route = fields.List(fields.Nested(PointViewSchema), required=True)
+    starts_at = fields.DateTime(required=True)
+    ends_at = fields.DateTime(required=True)
+    point_of_contact = fields.Nested(ContactSchema, required=True)
+    undercover = fields.Boolean(required=True)
+    armed_subjects = fields.Boolean(required=True)
+    subject_ids = fields.List(fields.UUID(), required=True)
+
+
+class CheckedOperationSchema(OperationSchema):
+    deconfliction = fields.Nested(DeconflictionSchema, required=True)

@@ -1,0 +1,169 @@
+"""Use cases of operations: plan, amend, withdraw and read, each deconflicted in the same atomic save."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from coordination import access
+from coordination.commands import CommandRunner, Outcome, Session, Target, check_version, translated_store_errors
+from coordination.conflicts import conflict_view
+from coordination.context import RequestContext
+from coordination.deconfliction import Check, Deconfliction
+from coordination.errors import Conflict, Invalid, PreconditionRequired
+from coordination.investigations import contributing
+from domain.investigation import Investigation
+from domain.lifecycle import FROZEN
+from domain.operation import Operation, checked_plan
+from domain.sharing import sees_contribution
+
+KIND = Operation
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_deconfliction_number(now: datetime) -> str:
+    """A fresh, human-readable deconfliction number such as DX26-7K3F-9QW2 (40 random bits).
+
+    Random rather than counted, so that no single counter serialises every agency's plans; the operation's id
+    is derived from it, so the store refuses a duplicate and the command retries with another.
+    """
+    bits = secrets.randbits(40)
+    chars = "".join(_CROCKFORD[(bits >> shift) & 31] for shift in range(35, -1, -5))
+    return f"DX{now.year % 100:02d}-{chars[:4]}-{chars[4:]}"
+
+
+@dataclass(frozen=True)
+class SeenThroughCase:
+    """An operation is its planner's; whoever sees its investigation sees it too, by the third agency rule."""
+
+    operation: Operation
+    case: Investigation | None
+
+    def access_of(self, agency: str) -> str | None:
+        own = self.operation.access_of(agency)
+        if own is not None or self.case is None:
+            return own
+        level = self.case.access_of(agency)
+        planner_visible = sees_contribution(agency, self.case.owning_agency, self.operation.owning_agency)
+        return level if planner_visible else None
+
+
+def through_case(session: Session, op: Operation, ctx: RequestContext) -> SeenThroughCase:
+    return SeenThroughCase(op, session.find(Investigation, op.investigation_id))
+
+
+def operation_target(op_id: UUID, policy: access.Policy) -> Target:
+    return Target(Operation, op_id, policy, via=through_case)
+
+
+def operation_view(op: Operation) -> dict[str, Any]:
+    """The operation as its readers see it."""
+    return {
+        "id": op.id,
+        "investigation_id": op.investigation_id,
+        "owning_agency": op.owning_agency,
+        "deconfliction_number": op.deconfliction_number,
+        "status": op.status,
+        "version": op.version,
+        **op.plan,
+    }
+
+
+def checked_view(op: Operation, check: Check, agency: str) -> dict[str, Any]:
+    """The operation with the answer of its check: what conflicts, with whom to call, and what was compared."""
+    conflicts = [conflict_view(c, agency, own=str(op.id)) for c in check.holding]
+    return {
+        **operation_view(op),
+        "deconfliction": {
+            "status": "conflict" if conflicts else "cleared",
+            "conflicts": conflicts,
+            "obsolete": [conflict_view(c, agency, own=str(op.id)) for c in check.obsoleted],
+            "coverage": check.coverage,
+        },
+    }
+
+
+class Operations:
+    """Plans operations and keeps their deconfliction current through every change."""
+
+    def __init__(self, runner: CommandRunner, deconfliction: Deconfliction):
+        self.runner = runner
+        self.ledger = runner.ledger
+        self.deconfliction = deconfliction
+
+    def plan(self, ctx: RequestContext, *, investigation_id: UUID, **fields: Any) -> Outcome:
+        """Plan an operation of an investigation the caller may add to; the answer says whom to call."""
+
+        def decide(session: Session, inv: Investigation) -> dict[str, Any]:
+            _refuse_if_frozen(inv)
+            plan = checked_plan(fields, now=_now())
+            _check_subjects(inv, plan["subject_ids"])
+            number = new_deconfliction_number(_now())
+            op = Operation.plan_for(id=self.runner.keys().operation(number), investigation_id=inv.id,
+                                    number=number, plan=plan, envelope=ctx.envelope)
+            check = self.deconfliction.check(session, op, None, ctx.envelope)
+            session.add(op)
+            return checked_view(op, check, ctx.actor.agency)
+
+        return self.runner.run(ctx, decide, target=contributing(investigation_id), retry_on_conflict=True)
+
+    def amend(
+        self, ctx: RequestContext, op_id: UUID, *, changes: dict[str, Any], expected_version: int | None
+    ) -> Outcome:
+        """Change the plan and check it again: new pairs are reported, pairs that no longer hold made obsolete."""
+        if expected_version is None:
+            raise PreconditionRequired("send If-Match with the version you read", field="If-Match")
+
+        def decide(session: Session, op: Operation) -> dict[str, Any]:
+            check_version(op, expected_version)
+            before = dict(op.plan)
+            changed = op.amend(changes=changes, now=_now(), envelope=ctx.envelope)
+            if "subject_ids" in changed:
+                case = session.find(Investigation, op.investigation_id)
+                if case is not None:
+                    _check_subjects(case, op.plan["subject_ids"])
+            check = self.deconfliction.check(session, op, before, ctx.envelope)
+            session.add(op)
+            return checked_view(op, check, ctx.actor.agency)
+
+        # Not `guarded`: a lost race on an index record is retried, and the retry checks If-Match again.
+        return self.runner.run(ctx, decide, target=operation_target(op_id, access.CONTRIBUTE),
+                               retry_on_conflict=True)
+
+    def withdraw(self, ctx: RequestContext, op_id: UUID, *, reason: str, expected_version: int | None) -> Outcome:
+        """Call the operation off: it leaves the index and its open conflicts become obsolete."""
+
+        def decide(session: Session, op: Operation) -> dict[str, Any]:
+            check_version(op, expected_version)
+            before = dict(op.plan)
+            op.withdraw(reason=reason, envelope=ctx.envelope)
+            check = self.deconfliction.check(session, op, before, ctx.envelope)
+            session.add(op)
+            return checked_view(op, check, ctx.actor.agency)
+
+        return self.runner.run(ctx, decide, target=operation_target(op_id, access.CONTRIBUTE),
+                               retry_on_conflict=True)
+
+    def get(self, ctx: RequestContext, op_id: UUID) -> Outcome:
+        """One operation as it stands, for its planner and whoever sees its investigation."""
+        with translated_store_errors():
+            op = operation_target(op_id, access.READ).checked(Session(self.ledger), ctx)
+        return Outcome(operation_view(op), touched=access.touched(op))
+
+
+def _refuse_if_frozen(inv: Investigation) -> None:
+    if inv.status in FROZEN:
+        raise Conflict(f"the case is {inv.status}; reopen it before planning operations")
+
+
+def _check_subjects(inv: Investigation, subject_ids: list[str]) -> None:
+    for index, subject_id in enumerate(subject_ids):
+        if subject_id not in inv.subjects:
+            raise Invalid("is not a subject of this investigation", f"subject_ids.{index}")

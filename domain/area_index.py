@@ -1,0 +1,55 @@
+"""Index records of deconfliction: one per h3 cell and UTC day, listing the operations kept under it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from eventsourcing.domain import Aggregate
+
+
+class AreaIndex(Aggregate):
+    """The operations indexed under one cell and day (domain.deconfliction explains why this finds them all).
+
+    Never shown to anyone: the deconfliction check loads it, tests its entries exactly and writes it back in the
+    same atomic save as the operation, so two plans that could conflict collide on it and the loser retries.
+    """
+
+    if TYPE_CHECKING:
+        cell: str
+        day: str
+        entries: dict[str, dict[str, Any]]
+
+    class Started(Aggregate.Created):
+        cell: str
+        day: str
+
+        def apply(self, index: AreaIndex) -> None:
+            index.cell, index.day, index.entries = self.cell, self.day, {}
+
+    class Entered(Aggregate.Event):
+        entry: dict[str, Any]
+
+        def apply(self, index: AreaIndex) -> None:
+            index.entries[self.entry["operation_id"]] = self.entry
+
+    class Left(Aggregate.Event):
+        operation_id: str
+
+        def apply(self, index: AreaIndex) -> None:
+            index.entries.pop(self.operation_id, None)
+
+    @classmethod
+    def start(cls, *, id: Any, cell: str, day: str) -> AreaIndex:  # noqa: A002
+        """The index record of a cell and day, at its natural key (NaturalKeys.area)."""
+        return cls._create(cls.Started, id=id, cell=cell, day=day)
+
+    def enter(self, entry: dict[str, Any]) -> None:
+        """Keep (or replace) an operation's entry."""
+        if self.entries.get(entry["operation_id"]) != entry:
+            self.trigger_event(self.Entered, entry=entry)
+
+    def leave(self, operation_id: str) -> None:
+        """Drop an operation that moved away, changed its window or was withdrawn."""
+        if operation_id in self.entries:
+            self.trigger_event(self.Left, operation_id=operation_id)
+
