@@ -257,7 +257,8 @@ def _version(route: Route, case: Case) -> int:
 
 def _call(world: World, caller: str, route: Route, case: Case, path: str | None = None) -> Any:
     unconditional = route.name in ("open", "plan operation")
-    headers = as_(caller, If_Match=f'"{_version(route, case)}"') if route.is_write and not unconditional else as_(caller)
+    conditional = route.is_write and not unconditional
+    headers = as_(caller, If_Match=f'"{_version(route, case)}"') if conditional else as_(caller)
     return world.client.open(path or route.path(case), method=route.method, json=route.body(caller, case),
                              headers=headers)
 
