@@ -21,6 +21,19 @@ def services() -> Any:
     return current_app.extensions["pathways"]
 
 
+@blp.route("")
+class ConflictCollection(MethodView):
+    """The conflicts your agency is party to."""
+
+    @blp.arguments(schemas.ConflictListQuery, location="query", as_kwargs=True)
+    @blp.response(200, schemas.ConflictPageSchema)
+    def get(self, status: str | None = None, limit: int = 50, cursor: str | None = None,
+            min_position: int | None = None) -> Any:
+        """List your agency's conflicts at pointer level, newest first, including obsolete and resolved ones."""
+        return services().board.conflicts(context(), status=status, before=int(cursor) if cursor else None,
+                                          limit=limit, min_position=min_position)
+
+
 @blp.route("/<uuid:conflict_id>")
 class ConflictItem(MethodView):
     """One conflict."""

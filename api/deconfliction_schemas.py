@@ -192,3 +192,68 @@ class OperationSchema(ma.Schema):
 
 class CheckedOperationSchema(OperationSchema):
     deconfliction = fields.Nested(DeconflictionSchema, required=True)
+
+
+class BoardQuery(Strict):
+    hours = fields.Integer(load_default=24, validate=validate.Range(1, 168),
+                           metadata={"description": "operations starting within this many hours"})
+    min_lat = fields.Float(validate=validate.Range(-90, 90))
+    min_lon = fields.Float(validate=validate.Range(-180, 180))
+    max_lat = fields.Float(validate=validate.Range(-90, 90))
+    max_lon = fields.Float(validate=validate.Range(-180, 180))
+    starts_after = fields.AwareDateTime(metadata={"description": "conflicts whose overlap ends after this"})
+    starts_before = fields.AwareDateTime(metadata={"description": "conflicts whose overlap starts before this"})
+    min_position = fields.Integer(load_default=None, validate=validate.Range(min=0, max=2**53))
+
+    @ma.validates_schema
+    def whole_box(self, data: dict, **_: object) -> None:
+        given = [name for name in ("min_lat", "min_lon", "max_lat", "max_lon") if name in data]
+        if given and len(given) != 4:
+            raise ma.ValidationError("a bounding box needs min_lat, min_lon, max_lat and max_lon", given[0])
+        if len(given) == 4 and (data["min_lat"] > data["max_lat"] or data["min_lon"] > data["max_lon"]):
+            raise ma.ValidationError("min must not exceed max", "min_lat")
+
+
+class NotificationsQuery(Strict):
+    cursor = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9]{1,18}(\.[0-9])?$",
+                                                                       error="not a cursor"))
+    limit = fields.Integer(load_default=100, validate=validate.Range(1, 100))
+
+
+class UpcomingOperationSchema(ma.Schema):
+    agency = fields.String(required=True)
+    kind = fields.String(required=True)
+    deconfliction_number = fields.String(required=True)
+    window = fields.Nested(WindowSchema, required=True)
+    area = fields.Nested(PointViewSchema, required=True, metadata={"description": "rounded to ~1 km"})
+
+
+class BoardCountsSchema(ma.Schema):
+    open = fields.Integer(required=True)
+    overdue = fields.Integer(required=True)
+    upcoming_operations = fields.Integer(required=True)
+    by_severity = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+
+
+class BoardSchema(ma.Schema):
+    as_of = fields.DateTime(required=True)
+    open = fields.List(fields.Nested(ConflictSchema), required=True)
+    overdue = fields.List(fields.Nested(ConflictSchema), required=True)
+    upcoming_operations = fields.List(fields.Nested(UpcomingOperationSchema), required=True)
+    counts = fields.Nested(BoardCountsSchema, required=True)
+
+
+class NotificationSchema(ma.Schema):
+    cursor = fields.String(required=True)
+    conflict_id = fields.UUID(required=True)
+    change = fields.String(required=True)
+    kind = fields.String(required=True)
+    severity = fields.String(required=True)
+    at = fields.DateTime(required=True)
+    own = fields.Nested(OwnSideSchema, required=True)
+    counterpart = fields.Nested(PointerSchema, required=True)
+
+
+class NotificationPageSchema(ma.Schema):
+    items = fields.List(fields.Nested(NotificationSchema), required=True)
+    next_cursor = fields.String(required=True)

@@ -12,6 +12,7 @@ from coordination import migrations
 from coordination.anchors import ChainAnchors
 from coordination.audit import AuditTrail
 from coordination.audit_spool import AuditSpool
+from coordination.board import Board
 from coordination.case_listing import CaseListing
 from coordination.cipher import AUDIT, READ_MODELS, FieldCipher, at_rest
 from coordination.commands import CommandRunner
@@ -25,9 +26,10 @@ from coordination.ledger import Ledger, ledger_env
 from coordination.operations import Operations
 from coordination.tables import DatabaseUnavailable, PostgresDatabase, SQLiteDatabase
 from projections.case_list import CaseList, CaseListQuery
+from projections.deconfliction_board import BoardQuery, DeconflictionBoard
 from projections.runner import ProjectionRunner
 
-PROJECTIONS = (CaseList,)
+PROJECTIONS = (CaseList, DeconflictionBoard)
 log = logging.getLogger(__name__)
 
 
@@ -45,6 +47,7 @@ class Services:
     conflicts: Conflicts
     history: History
     case_listing: CaseListing
+    board: Board
     audit: AuditTrail
     anchors: ChainAnchors
 
@@ -125,6 +128,8 @@ def build(settings: Settings, *, create_tables: bool = False) -> Services:
             CaseListQuery(views_db, runner, views_cipher), ledger=ledger, read_wait_max=settings.read_wait_max,
             unavailable=(DatabaseUnavailable,),
         ),
+        board=Board(BoardQuery(views_db, runner, views_cipher), ledger=ledger, read_wait_max=settings.read_wait_max,
+                    unavailable=(DatabaseUnavailable,)),
         audit=AuditTrail(audit_db, unavailable=(DatabaseUnavailable,),
                          spool=AuditSpool(settings.data_dir / "audit-spool.jsonl"),
                          cipher=FieldCipher(settings.cipher_key, AUDIT)),

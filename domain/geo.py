@@ -14,6 +14,7 @@ import h3
 
 Point = tuple[float, float]
 EARTH_RADIUS_M = 6_371_007.2  # h3's authalic radius, so that our distances agree with its own
+_COLLINEAR = 1e-12  # |side| below this (~6 µm off the other arc's great circle): both ends lie on it
 
 
 def distance_m(a: Point, b: Point) -> float:
@@ -66,7 +67,10 @@ def _arcs_cross(s: tuple[Point, Point], t: tuple[Point, Point]) -> bool:
         return False
     va, vb, vc, vd = _vector(a), _vector(b), _vector(c), _vector(d)
     n1, n2 = _cross(va, vb), _cross(vc, vd)
-    return _dot(n1, vc) * _dot(n1, vd) <= 0 and _dot(n2, va) * _dot(n2, vb) <= 0 and _dot(va, vc) > 0
+    c_side, d_side = _dot(n1, vc), _dot(n1, vd)
+    if abs(c_side) < _COLLINEAR and abs(d_side) < _COLLINEAR:
+        return False  # on one great circle: whether they overlap is for the distances of their ends to say
+    return c_side * d_side <= 0 and _dot(n2, va) * _dot(n2, vb) <= 0 and _dot(va, vc) > 0
 
 
 def path_distance_m(first: Sequence[Point], second: Sequence[Point]) -> float:

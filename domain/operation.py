@@ -169,10 +169,10 @@ def _point_of_contact(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise DomainError("must be an object with name and phone", field)
     phone = rules.text(value.get("phone"), f"{field}.phone", max_len=40)
-    if not _PHONE.match(phone):
+    if not _PHONE.fullmatch(phone) or sum(c.isdigit() for c in phone) < 7:
         raise DomainError("must be a phone number the other side can call", f"{field}.phone")
     email = value.get("email")
-    if email is not None and (not isinstance(email, str) or not _EMAIL.match(email) or len(email) > 254):
+    if email is not None and (not isinstance(email, str) or not _EMAIL.fullmatch(email) or len(email) > 254):
         raise DomainError("must be an email address", f"{field}.email")
     return {"name": rules.text(value.get("name"), f"{field}.name", max_len=200), "phone": phone,
             "email": email.lower() if email else None}

@@ -46,7 +46,10 @@ CLEAR = Clear()
 
 
 class Rows:
-    """The only thing a projection may touch while folding: inserts, upserts, updates and deletes."""
+    """The only thing a projection may touch while folding: its own rows, to write and to read back.
+
+    Reading back is deterministic (the same rows, folded in the same order), so a rebuild gives the same result.
+    """
 
     def __init__(self, cursor: Cursor):
         self._cursor = cursor
@@ -65,6 +68,10 @@ class Rows:
         sets = ", ".join(f"{c}=?" for c in values)
         conditions = " AND ".join(f"{c}=?" for c in where)
         self._cursor.execute(f"UPDATE {table} SET {sets} WHERE {conditions}", [*values.values(), *where.values()])
+
+    def find(self, table: str, where: dict[str, Any]) -> dict[str, Any] | None:
+        conditions = " AND ".join(f"{c}=?" for c in where)
+        return self._cursor.execute(f"SELECT * FROM {table} WHERE {conditions}", list(where.values())).fetchone()
 
     def delete(self, table: str, where: dict[str, Any]) -> None:
         conditions = " AND ".join(f"{c}=?" for c in where)

@@ -75,8 +75,10 @@ def _conflict(client: Any, case: Case) -> None:
     where = {"lat": -33.45 + int(case.id[:6], 16) % 4000 / 100, "lon": -70.66}
     plan(client, case, **where)
     theirs = open_case(client, "tciu_agent")
-    found = plan(client, theirs, "tciu_agent", **where)["deconfliction"]["conflicts"]
+    response = client.post(OPERATIONS, json=plan_body(theirs.id, **where), headers=as_("tciu_agent"))
+    found = created(response)["deconfliction"]["conflicts"]
     case.body["conflict"] = next(c for c in found if c["counterpart"]["agency"] == "HSI")
+    case.position = int(response.headers["Pathways-Log-Position"])
 
 
 def _op(case: Case) -> str:
@@ -116,6 +118,11 @@ ROUTES = {
               lambda caller, case: {"title": "Entry at dawn"}, prepare=_operation),
         Route("withdraw operation", "POST", f"{OPERATION}/withdraw", lambda case: f"{_op(case)}/withdraw",
               lambda caller, case: {"reason": "warrant not signed"}, prepare=_operation),
+        Route("list conflicts", "GET", CONFLICTS, lambda case: f"{CONFLICTS}?min_position={case.position}&limit=100",
+              prepare=_conflict),
+        Route("board", "GET", f"{API}/coordination/board",
+              lambda case: f"{API}/coordination/board?min_position={case.position}&hours=168", prepare=_conflict),
+        Route("notifications", "GET", f"{API}/notifications", lambda case: f"{API}/notifications?limit=5"),
         Route("read conflict", "GET", CONFLICT, _cf, prepare=_conflict),
         Route("take conflict", "POST", f"{CONFLICT}/take", lambda case: f"{_cf(case)}/take",
               lambda caller, case: {}, prepare=_conflict),
@@ -142,7 +149,12 @@ def _row(**statuses: int) -> dict[str, int]:
 
 def _case_route_denial(status: int) -> dict[str, int]:
     return {"list": status, "open": status, **{name: status for name in _ITEM_ROUTES}, "audit": 403,
-            "plan operation": status, **{name: status for name in _OPERATION_ROUTES + _CONFLICT_ROUTES}}
+            "plan operation": status, **{name: status for name in _OPERATION_ROUTES + _CONFLICT_ROUTES},
+            "list conflicts": status, "board": 403, "notifications": status}
+
+
+# Every case reader lists its agency's conflicts and notifications; only coordinators read the board.
+_AGENCY_READS = {"list conflicts": 200, "board": 403, "notifications": 200}
 
 
 def _operations(plan: int, read: int, write: int) -> dict[str, int]:
@@ -161,25 +173,26 @@ _NOT_PARTY = _conflicts(read=404, take=404, acknowledge=404, settle=404)
 MATRIX: dict[str, dict[str, int]] = {
     "hsi_agent": _row(list=200, open=201, read=200, list_subjects=200, log_action=201, add_subject=201,
                       share=200, revoke_share=200, change_status=403, correct=201, timeline=200, integrity=200,
-                      audit=403) | _operations(201, 200, 200) | _PARTY_WRITER,
+                      audit=403) | _operations(201, 200, 200) | _PARTY_WRITER | _AGENCY_READS,
     "hsi_supervisor": _row(list=200, open=201, read=200, list_subjects=200, log_action=201, add_subject=201,
                            share=200, revoke_share=200, change_status=200, correct=201, timeline=200,
-                           integrity=200, audit=403) | _operations(201, 200, 200) | _PARTY_WRITER,
+                           integrity=200, audit=403) | _operations(201, 200, 200) | _PARTY_WRITER | _AGENCY_READS,
     "hsi_analyst": _row(list=200, open=403, read=200, list_subjects=200, log_action=403, add_subject=403,
                         share=403, revoke_share=403, change_status=403, correct=403, timeline=200, integrity=200,
-                        audit=403) | _operations(403, 200, 403) | _conflicts(200, 403, 403, 403),
+                        audit=403) | _operations(403, 200, 403) | _conflicts(200, 403, 403, 403) | _AGENCY_READS,
     "hsi_prosecutor": _case_route_denial(403),
     "hsi_auditor": {**_case_route_denial(403), "audit": 200},
     "dea_agent": _row(list=200, open=201, read=200, list_subjects=200, log_action=403, add_subject=403,
                       share=403, revoke_share=403, change_status=403, correct=403, timeline=200, integrity=200,
-                      audit=403) | _operations(403, 200, 403) | _NOT_PARTY,
+                      audit=403) | _operations(403, 200, 403) | _NOT_PARTY | _AGENCY_READS,
     "cbp_agent": _row(list=200, open=201, read=200, list_subjects=200, log_action=201, add_subject=201,
                       share=403, revoke_share=403, change_status=403, correct=201, timeline=200, integrity=200,
-                      audit=403) | _operations(201, 200, 200) | _NOT_PARTY,
+                      audit=403) | _operations(201, 200, 200) | _NOT_PARTY | _AGENCY_READS,
     "fbi_agent": {**{name: 404 for name in _ITEM_ROUTES}, "list": 200, "open": 201, "audit": 403,
-                  **_operations(404, 404, 404), **_NOT_PARTY},
+                  **_operations(404, 404, 404), **_NOT_PARTY, **_AGENCY_READS},
     # The coordination group sees every conflict, and nothing of the cases behind them.
-    "ocg_coordinator": {**_case_route_denial(403), **_conflicts(read=200, take=200, acknowledge=403, settle=200)},
+    "ocg_coordinator": {**_case_route_denial(403), **_conflicts(read=200, take=200, acknowledge=403, settle=200),
+                        "list conflicts": 200, "board": 200, "notifications": 200},
 }
 
 # Agencies that see the case in their list.
@@ -284,6 +297,14 @@ def _check_allowed_body(route: Route, caller: str, case: Case, body: dict[str, A
         assert body["investigation_id"] == case.id and body["owning_agency"] == agency
     elif route.name in _OPERATION_ROUTES:
         assert body["id"] == case.body["operation"]["id"]
+    elif route.name == "list conflicts":
+        ids = [item["id"] for item in body["items"]]
+        assert (case.body["conflict"]["id"] in ids) == (agency == "HSI"), ids
+    elif route.name == "board":
+        assert case.body["conflict"]["id"] in [item["id"] for item in body["open"]]
+        assert case.id not in str(body)
+    elif route.name == "notifications":
+        assert isinstance(body["items"], list)
     elif route.name in _CONFLICT_ROUTES:
         assert body["id"] == case.body["conflict"]["id"]
         assert "investigation_id" not in str(body) and case.id not in str(body)

@@ -12,7 +12,7 @@ from api.blueprint import Blueprint
 from api.headers import headers
 from api.problems import PathwaysApi
 from api.schemas import TimelineQuery
-from tests.api.support import as_, open_case, share
+from tests.api.support import OPERATIONS, as_, open_case, plan, plan_body, share
 
 WRITES = ("post", "put", "patch", "delete")
 REQUIRED = "required"
@@ -23,6 +23,7 @@ ABSENT = "absent"
 # A new write route fails test_every_write_operation_is_listed_here until it is added.
 CASES_URL = "/api/v1/investigations"
 CASE_URL = CASES_URL + "/{investigation_id}"
+CONFLICT_URL = "/api/v1/deconfliction/conflicts/{conflict_id}"
 WRITE_OPERATIONS: dict[tuple[str, str], tuple[dict[str, Any] | None, str]] = {
     ("post", CASES_URL): ({"title": "Seed", "threat_domain": "cybercrime"}, ABSENT),
     ("post", CASE_URL + "/actions"): ({"kind": "interview", "summary": "x"}, OPTIONAL),
@@ -31,7 +32,25 @@ WRITE_OPERATIONS: dict[tuple[str, str], tuple[dict[str, Any] | None, str]] = {
     ("delete", CASE_URL + "/shares/{agency}"): (None, OPTIONAL),
     ("post", CASE_URL + "/status"): ({"status": "active", "reason": "approved"}, REQUIRED),
     ("post", CASE_URL + "/corrections"): ({"corrects": 1, "changes": {"title": "x"}, "reason": "r"}, REQUIRED),
+    ("post", OPERATIONS): (None, ABSENT),  # its body needs the case: see _body
+    ("post", OPERATIONS + "/{operation_id}/amend"): ({"title": "Dawn entry"}, REQUIRED),
+    ("post", OPERATIONS + "/{operation_id}/withdraw"): ({"reason": "called off"}, OPTIONAL),
+    ("post", CONFLICT_URL + "/take"): ({}, OPTIONAL),
+    ("post", CONFLICT_URL + "/acknowledge"): ({}, OPTIONAL),
+    ("post", CONFLICT_URL + "/resolve"): ({"resolution": "joint", "note": "one team"}, OPTIONAL),
+    ("post", CONFLICT_URL + "/escalate"): ({"reason": "no agreement"}, OPTIONAL),
 }
+
+
+def _setup(client, case, path: str) -> dict[str, str]:
+    """The ids a route's path names besides the case: an operation of it, a conflict of that with DEA's."""
+    ids = {"investigation_id": case.id, "agency": "DEA"}
+    if "{operation_id}" in path or "{conflict_id}" in path:
+        ids["operation_id"] = plan(client, case, "hsi_supervisor")["id"]
+    if "{conflict_id}" in path:
+        found = plan(client, open_case(client, "dea_agent"), "dea_agent")["deconfliction"]["conflicts"]
+        ids["conflict_id"] = next(c["id"] for c in found if c["counterpart"]["agency"] == "HSI")
+    return ids
 
 
 def _spec(client) -> dict[str, Any]:
@@ -65,9 +84,11 @@ def test_a_write_without_if_match_answers_428_only_where_if_match_is_declared_re
     body, mode = WRITE_OPERATIONS[key]
     case = open_case(client)
     share(client, case, "DEA", "read")
-    url = path.format(investigation_id=case.id, agency="DEA")
+    url = path.format(**_setup(client, case, path))
+    body = plan_body(case.id) if path == OPERATIONS else body
+    caller = "ocg_coordinator" if path.endswith("/take") else "hsi_supervisor"
 
-    response = client.open(url, method=method.upper(), json=body, headers=as_("hsi_supervisor"))
+    response = client.open(url, method=method.upper(), json=body, headers=as_(caller))
 
     declared = _header(_operations(_spec(client))[key], "If-Match")
     if mode == REQUIRED:

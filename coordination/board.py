@@ -1,0 +1,87 @@
+"""Use cases of the coordination group's board, each agency's conflict list and its notifications."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from coordination import access
+from coordination.commands import translated_store_errors
+from coordination.conflicts import COORDINATORS, READERS
+from coordination.context import RequestContext
+from coordination.errors import Invalid, NotYetVisible, StoreUnavailable
+from coordination.ledger import Ledger
+
+MAX_PAGE = 100
+
+
+class BoardReader(Protocol):
+    def wait_for(self, position: int, timeout: float) -> bool: ...
+
+    def conflicts_of(self, agency: str, *, status: str | None, before: int | None,
+                     limit: int) -> tuple[list[dict[str, Any]], int | None]: ...
+
+    def board(self, *, now: datetime, hours: int, bbox: tuple[float, float, float, float] | None,
+              window: tuple[datetime | None, datetime | None]) -> dict[str, Any]: ...
+
+    def notifications(self, agency: str, *, after: tuple[int, int], limit: int) -> list[dict[str, Any]]: ...
+
+
+class Board:
+    """Reads of the deconfliction read model; each can wait (bounded) to show the caller's own writes."""
+
+    def __init__(self, reader: BoardReader, *, ledger: Ledger, read_wait_max: float,
+                 unavailable: tuple[type[Exception], ...]):
+        self.reader = reader
+        self.ledger = ledger
+        self.read_wait_max = read_wait_max
+        self.unavailable = unavailable
+
+    def conflicts(self, ctx: RequestContext, *, status: str | None, before: int | None, limit: int,
+                  min_position: int | None) -> dict[str, Any]:
+        """The conflicts the caller's agency is party to, at pointer level, newest first (closed ones too)."""
+        access.require_role(ctx.actor, READERS, "listing conflicts")
+        items, next_before = self._read(min_position, lambda: self.reader.conflicts_of(
+            ctx.actor.agency, status=status, before=before, limit=max(1, min(limit, MAX_PAGE))))
+        return {"items": items, "next_cursor": str(next_before) if next_before is not None else None}
+
+    def board(self, ctx: RequestContext, *, hours: int, bbox: tuple[float, float, float, float] | None,
+              starts_after: datetime | None, starts_before: datetime | None,
+              min_position: int | None) -> dict[str, Any]:
+        """The coordination group's board: open conflicts, overdue ones, operations starting soon, counts."""
+        access.require_role(ctx.actor, COORDINATORS, "reading the coordination board")
+        now = datetime.now(UTC)
+        board = self._read(min_position, lambda: self.reader.board(
+            now=now, hours=hours, bbox=bbox, window=(starts_after, starts_before)))
+        return {"as_of": now, **board}
+
+    def notifications(self, ctx: RequestContext, *, cursor: tuple[int, int], limit: int) -> dict[str, Any]:
+        """What the caller's agency was told since `cursor`: new conflicts (whom to call) and their changes."""
+        access.require_role(ctx.actor, READERS, "reading notifications")
+        items = self._read(None, lambda: self.reader.notifications(
+            ctx.actor.agency, after=cursor, limit=max(1, min(limit, MAX_PAGE))))
+        return {"items": items, "next_cursor": items[-1]["cursor"] if items else _cursor_text(cursor)}
+
+    def _read(self, min_position: int | None, query: Any) -> Any:
+        with translated_store_errors():
+            head = self.ledger.max_position() if min_position else 0
+        if min_position and min_position > head:
+            raise Invalid("no write has reached this log position; pass one a write response gave", "min_position")
+        try:
+            if min_position and not self.reader.wait_for(min_position, self.read_wait_max):
+                raise NotYetVisible(f"the board has not yet reached position {min_position}; retry shortly")
+            return query()
+        except self.unavailable as error:
+            raise StoreUnavailable("the read store is unreachable; retry shortly") from error
+
+
+def _cursor_text(cursor: tuple[int, int]) -> str:
+    return f"{cursor[0]}.{cursor[1]}"
+
+
+def parse_cursor(text: str | None) -> tuple[int, int]:
+    """A notifications cursor, "position.side" (as items give it)."""
+    if not text:
+        return (0, -1)
+    position, _, side = text.partition(".")
+    return int(position), int(side or -1)
