@@ -64,6 +64,16 @@ class WithdrawSchema(Strict):
     reason = fields.String(required=True, validate=validate.Length(1, 2000))
 
 
+class OperationListQuery(Strict):
+    investigation_id = fields.UUID()
+    starts_before = fields.AwareDateTime(metadata={"description": "operations starting before this"})
+    ends_after = fields.AwareDateTime(metadata={"description": "operations ending after this"})
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 100))
+    cursor = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9]{1,18}$", error="not a cursor"))
+    min_position = fields.Integer(load_default=None, validate=validate.Range(min=0, max=2**53),
+                                  metadata={"description": "wait (bounded) until the list reflects this log position"})
+
+
 class NoteSchema(Strict):
     note = fields.String(load_default=None, allow_none=True, validate=validate.Length(0, 2000))
 
@@ -257,3 +267,21 @@ class NotificationSchema(ma.Schema):
 class NotificationPageSchema(ma.Schema):
     items = fields.List(fields.Nested(NotificationSchema), required=True)
     next_cursor = fields.String(required=True)
+
+
+class OperationSummarySchema(ma.Schema):
+    id = fields.UUID(required=True)
+    investigation_id = fields.UUID(required=True)
+    owning_agency = fields.String(required=True)
+    deconfliction_number = fields.String(required=True)
+    status = fields.String(required=True)
+    kind = fields.String(required=True)
+    title = fields.String(required=True)
+    starts_at = fields.DateTime(required=True)
+    ends_at = fields.DateTime(required=True)
+    version = fields.Integer(required=True)
+
+
+class OperationPageSchema(ma.Schema):
+    items = fields.List(fields.Nested(OperationSummarySchema), required=True)
+    next_cursor = fields.String(required=True, allow_none=True)

@@ -23,7 +23,17 @@ def services() -> Any:
 
 @blp.route("")
 class OperationCollection(MethodView):
-    """Planning operations."""
+    """Planning operations, and the ones you may see."""
+
+    @blp.arguments(schemas.OperationListQuery, location="query", as_kwargs=True)
+    @blp.response(200, schemas.OperationPageSchema)
+    def get(self, limit: int = 50, cursor: str | None = None, min_position: int | None = None,
+            investigation_id: UUID | None = None, starts_before: Any = None, ends_after: Any = None) -> Any:
+        """List the operations your agency may see, newest first; by investigation and by window."""
+        return services().board.operations(
+            context(), investigation_id=str(investigation_id) if investigation_id else None,
+            starts_before=starts_before, ends_after=ends_after, before=int(cursor) if cursor else None,
+            limit=limit, min_position=min_position)
 
     @headers(idempotency_key=True)
     @blp.arguments(schemas.PlanOperationSchema)

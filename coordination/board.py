@@ -26,6 +26,10 @@ class BoardReader(Protocol):
 
     def notifications(self, agency: str, *, after: tuple[int, int], limit: int) -> list[dict[str, Any]]: ...
 
+    def operations_visible_to(self, agency: str, *, investigation_id: str | None, starts_before: datetime | None,
+                              ends_after: datetime | None, before: int | None,
+                              limit: int) -> tuple[list[dict[str, Any]], int | None]: ...
+
 
 class Board:
     """Reads of the deconfliction read model; each can wait (bounded) to show the caller's own writes."""
@@ -54,6 +58,16 @@ class Board:
         board = self._read(min_position, lambda: self.reader.board(
             now=now, hours=hours, bbox=bbox, window=(starts_after, starts_before)))
         return {"as_of": now, **board}
+
+    def operations(self, ctx: RequestContext, *, investigation_id: str | None, starts_before: datetime | None,
+                   ends_after: datetime | None, before: int | None, limit: int,
+                   min_position: int | None) -> dict[str, Any]:
+        """The operations the caller may see, newest first, by investigation and by window."""
+        access.require_role(ctx.actor, access.CASE_READERS, "listing operations")
+        items, next_before = self._read(min_position, lambda: self.reader.operations_visible_to(
+            ctx.actor.agency, investigation_id=investigation_id, starts_before=starts_before, ends_after=ends_after,
+            before=before, limit=max(1, min(limit, MAX_PAGE))))
+        return {"items": items, "next_cursor": str(next_before) if next_before is not None else None}
 
     def notifications(self, ctx: RequestContext, *, cursor: tuple[int, int], limit: int) -> dict[str, Any]:
         """What the caller's agency was told since `cursor`: new conflicts (whom to call) and their changes."""

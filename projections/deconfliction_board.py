@@ -14,13 +14,15 @@ from eventsourcing.utils import get_topic
 
 from domain.conflict import ACKNOWLEDGE_WITHIN, Conflict
 from domain.operation import Operation
+from projections.case_list import SHARES as CASE_SHARES
+from projections.case_list import TABLE as CASES
 from projections.projection import Projection, Rows
 
 CONFLICTS = "board_conflicts"
 ACKS = "board_conflict_acks"
 OPERATIONS = "board_operations"
 NOTIFICATIONS = "notifications"
-ENCRYPTED = {(CONFLICTS, "parties"), (NOTIFICATIONS, "body")}
+ENCRYPTED = {(CONFLICTS, "parties"), (NOTIFICATIONS, "body"), (OPERATIONS, "title")}
 # ~1 km: where an operation is, as the board shows it to agencies that are not its own.
 AREA_DECIMALS = 2
 _CHANGES: dict[type, str] = {
@@ -45,10 +47,13 @@ class DeconflictionBoard(Projection):
         f"CREATE INDEX IF NOT EXISTS {CONFLICTS}_b ON {CONFLICTS} (party_b, seq)",
         f"CREATE TABLE IF NOT EXISTS {ACKS} (conflict_id TEXT NOT NULL, agency TEXT NOT NULL, "
         "PRIMARY KEY (conflict_id, agency))",
-        f"CREATE TABLE IF NOT EXISTS {OPERATIONS} (id TEXT PRIMARY KEY, agency TEXT NOT NULL, kind TEXT NOT NULL, "
+        f"CREATE TABLE IF NOT EXISTS {OPERATIONS} (id TEXT PRIMARY KEY, seq BIGINT NOT NULL, "
+        "investigation_id TEXT NOT NULL, agency TEXT NOT NULL, kind TEXT NOT NULL, title TEXT NOT NULL, "
         "starts_at TEXT NOT NULL, ends_at TEXT NOT NULL, lat DOUBLE PRECISION NOT NULL, "
-        "lon DOUBLE PRECISION NOT NULL, status TEXT NOT NULL, deconfliction_number TEXT NOT NULL)",
+        "lon DOUBLE PRECISION NOT NULL, status TEXT NOT NULL, deconfliction_number TEXT NOT NULL, "
+        "version BIGINT NOT NULL)",
         f"CREATE INDEX IF NOT EXISTS {OPERATIONS}_start ON {OPERATIONS} (starts_at)",
+        f"CREATE INDEX IF NOT EXISTS {OPERATIONS}_case ON {OPERATIONS} (investigation_id, seq)",
         f"CREATE TABLE IF NOT EXISTS {NOTIFICATIONS} (agency TEXT NOT NULL, position BIGINT NOT NULL, "
         "side INTEGER NOT NULL, conflict_id TEXT NOT NULL, change TEXT NOT NULL, body TEXT NOT NULL, "
         "PRIMARY KEY (agency, position, side))",
@@ -58,7 +63,7 @@ class DeconflictionBoard(Projection):
 
     def apply(self, event: Any, position: int, rows: Rows) -> None:
         if isinstance(event, (Operation.Planned, Operation.Amended, Operation.Withdrawn)):
-            self._operation(event, rows)
+            self._operation(event, position, rows)
             return
         key = str(event.originator_id)
         if isinstance(event, (Conflict.Detected, Conflict.Revised, Conflict.Reopened)):
@@ -124,17 +129,19 @@ class DeconflictionBoard(Projection):
                 "agency": mine["agency"], "position": position, "side": index, "conflict_id": row["id"],
                 "change": body["change"], "body": self._seal(NOTIFICATIONS, "body", body)})
 
-    def _operation(self, event: Any, rows: Rows) -> None:
+    def _operation(self, event: Any, position: int, rows: Rows) -> None:
         key = {"id": str(event.originator_id)}
         if isinstance(event, Operation.Withdrawn):
-            rows.update(OPERATIONS, key, {"status": "withdrawn"})
+            rows.update(OPERATIONS, key, {"status": "withdrawn", "version": event.originator_version})
             return
         plan = event.plan
         values = {"kind": plan["kind"], "starts_at": _iso(plan["starts_at"]), "ends_at": _iso(plan["ends_at"]),
+                  "title": self.cipher.encrypt(plan["title"], f"{OPERATIONS}.title"),
                   "lat": round(plan["location"]["lat"], AREA_DECIMALS),
-                  "lon": round(plan["location"]["lon"], AREA_DECIMALS)}
+                  "lon": round(plan["location"]["lon"], AREA_DECIMALS), "version": event.originator_version}
         if isinstance(event, Operation.Planned):
-            rows.upsert(OPERATIONS, ("id",), {**key, **values, "agency": event.owning_agency, "status": "planned",
+            rows.upsert(OPERATIONS, ("id",), {**key, **values, "seq": position, "agency": event.owning_agency,
+                                              "investigation_id": str(event.investigation_id), "status": "planned",
                                               "deconfliction_number": event.deconfliction_number})
         else:
             rows.update(OPERATIONS, key, values)
@@ -244,6 +251,30 @@ class BoardQuery:
             items.append({"cursor": f"{row['position']}.{row['side']}", **body,
                           "at": datetime.fromisoformat(body["at"])})
         return items
+
+    def operations_visible_to(self, agency: str, *, investigation_id: str | None, starts_before: datetime | None,
+                              ends_after: datetime | None, before: int | None,
+                              limit: int) -> tuple[list[dict[str, Any]], int | None]:
+        """A page of the operations an agency may see, newest first: its own, and those of the cases it sees
+        that their owner planned (the third agency rule); the owner sees every operation of its case."""
+        where = [f"(o.agency = ? OR c.owning_agency = ? OR (o.agency = c.owning_agency AND EXISTS (SELECT 1 FROM "
+                 f"{CASE_SHARES} s WHERE s.investigation_id = c.id AND s.agency = ?)))"]
+        params: list[Any] = [agency, agency, agency]
+        for clause, value in (("o.investigation_id = ?", investigation_id), ("o.seq < ?", before),
+                              ("o.starts_at <= ?", _iso(starts_before)), ("o.ends_at >= ?", _iso(ends_after))):
+            if value is not None:
+                where.append(clause)
+                params.append(value)
+        with self.db.transaction() as cur:
+            rows = cur.execute(f"SELECT o.* FROM {OPERATIONS} o LEFT JOIN {CASES} c ON c.id = o.investigation_id "
+                               f"WHERE {' AND '.join(where)} ORDER BY o.seq DESC LIMIT ?",
+                               [*params, limit + 1]).fetchall()
+        items = [{"id": r["id"], "investigation_id": r["investigation_id"], "owning_agency": r["agency"],
+                  "deconfliction_number": r["deconfliction_number"], "status": r["status"], "kind": r["kind"],
+                  "title": self.cipher.decrypt(r["title"], f"{OPERATIONS}.title"),
+                  "starts_at": datetime.fromisoformat(r["starts_at"]), "ends_at": datetime.fromisoformat(r["ends_at"]),
+                  "version": int(r["version"])} for r in rows[:limit]]
+        return items, (rows[limit - 1]["seq"] if len(rows) > limit else None)
 
     @staticmethod
     def _upcoming(cur: Any, now: datetime, hours: int, bbox: Any) -> list[dict[str, Any]]:

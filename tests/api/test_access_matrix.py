@@ -67,7 +67,10 @@ def _correction(caller: str, case: Case) -> dict[str, Any]:
 
 def _operation(client: Any, case: Case) -> None:
     """HSI plans an operation of the shared case."""
-    case.body["operation"] = plan(client, case, lat=10.0 + int(case.id[:6], 16) % 4000 / 100, lon=20.0)
+    where = {"lat": 10.0 + int(case.id[:6], 16) % 4000 / 100, "lon": 20.0}
+    response = client.post(OPERATIONS, json=plan_body(case.id, **where), headers=as_("hsi_agent"))
+    case.body["operation"] = created(response)
+    case.position = int(response.headers["Pathways-Log-Position"])
 
 
 def _conflict(client: Any, case: Case) -> None:
@@ -113,6 +116,9 @@ ROUTES = {
         Route("audit", "GET", f"{API}/audit", lambda case: f"{API}/audit?limit=5"),
         Route("plan operation", "POST", OPERATIONS, lambda case: OPERATIONS,
               lambda caller, case: plan_body(case.id, lat=-12.0 - int(case.id[:6], 16) % 4000 / 100, lon=-77.0)),
+        Route("list operations", "GET", OPERATIONS,
+              lambda case: f"{OPERATIONS}?min_position={case.position}&investigation_id={case.id}",
+              prepare=_operation),
         Route("read operation", "GET", OPERATION, _op, prepare=_operation),
         Route("amend operation", "POST", f"{OPERATION}/amend", lambda case: f"{_op(case)}/amend",
               lambda caller, case: {"title": "Entry at dawn"}, prepare=_operation),
@@ -150,7 +156,7 @@ def _row(**statuses: int) -> dict[str, int]:
 def _case_route_denial(status: int) -> dict[str, int]:
     return {"list": status, "open": status, **{name: status for name in _ITEM_ROUTES}, "audit": 403,
             "plan operation": status, **{name: status for name in _OPERATION_ROUTES + _CONFLICT_ROUTES},
-            "list conflicts": status, "board": 403, "notifications": status}
+            "list conflicts": status, "board": 403, "notifications": status, "list operations": status}
 
 
 # Every case reader lists its agency's conflicts and notifications; only coordinators read the board.
@@ -158,7 +164,8 @@ _AGENCY_READS = {"list conflicts": 200, "board": 403, "notifications": 200}
 
 
 def _operations(plan: int, read: int, write: int) -> dict[str, int]:
-    return {"plan operation": plan, "read operation": read, "amend operation": write, "withdraw operation": write}
+    return {"plan operation": plan, "read operation": read, "amend operation": write, "withdraw operation": write,
+            "list operations": 200 if read in (200, 404) else read}
 
 
 def _conflicts(read: int, take: int, acknowledge: int, settle: int) -> dict[str, int]:
@@ -297,6 +304,9 @@ def _check_allowed_body(route: Route, caller: str, case: Case, body: dict[str, A
         assert body["investigation_id"] == case.id and body["owning_agency"] == agency
     elif route.name in _OPERATION_ROUTES:
         assert body["id"] == case.body["operation"]["id"]
+    elif route.name == "list operations":
+        ids = [item["id"] for item in body["items"]]
+        assert (case.body["operation"]["id"] in ids) == (agency in SEES_THE_CASE), ids
     elif route.name == "list conflicts":
         ids = [item["id"] for item in body["items"]]
         assert (case.body["conflict"]["id"] in ids) == (agency == "HSI"), ids

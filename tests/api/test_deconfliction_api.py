@@ -219,3 +219,20 @@ def test_a_conflict_is_resolved_after_a_coordinator_takes_it_and_both_parties_ac
 
     assert acknowledged["status"] == "acknowledged"
     assert resolved["status"] == "resolved" and resolved["resolution"]["resolution"] == "joint"
+
+
+def test_the_operations_list_filters_by_window_and_shows_a_partner_the_owners_operations(client, worker):
+    case = open_case(client, "hsi_agent")
+    client.post(f"{case.url}/shares", json={"agency": "DEA", "access": "read"}, headers=as_("hsi_agent"))
+    march = plan(client, case, starts_at="2031-03-10T10:00:00Z", ends_at="2031-03-10T12:00:00Z")
+    response = client.post(OPERATIONS, json=plan_body(case.id, lat=30.0, lon=-90.0, starts_at="2031-05-10T10:00:00Z",
+                                                      ends_at="2031-05-10T12:00:00Z"), headers=as_("hsi_agent"))
+    may = created(response)
+    query = f"investigation_id={case.id}&min_position={response.headers['Pathways-Log-Position']}"
+
+    every = created(client.get(f"{OPERATIONS}?{query}", headers=as_("dea_agent")), 200)["items"]
+    later = created(client.get(f"{OPERATIONS}?{query}&ends_after=2031-04-01T00:00:00Z", headers=as_("dea_agent")),
+                    200)["items"]
+
+    assert [op["id"] for op in every] == [may["id"], march["id"]]
+    assert [op["id"] for op in later] == [may["id"]]
