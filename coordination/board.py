@@ -6,11 +6,10 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from coordination import access
-from coordination.commands import translated_store_errors
 from coordination.conflicts import COORDINATORS, READERS
 from coordination.context import RequestContext
-from coordination.errors import Invalid, NotYetVisible, StoreUnavailable
 from coordination.ledger import Ledger
+from coordination.read_your_writes import after_position
 
 MAX_PAGE = 100
 
@@ -77,17 +76,8 @@ class Board:
         return {"items": items, "next_cursor": items[-1]["cursor"] if items else _cursor_text(cursor)}
 
     def _read(self, min_position: int | None, query: Any) -> Any:
-        with translated_store_errors():
-            head = self.ledger.max_position() if min_position else 0
-        if min_position and min_position > head:
-            raise Invalid("no write has reached this log position; pass one a write response gave", "min_position")
-        try:
-            if min_position and not self.reader.wait_for(min_position, self.read_wait_max):
-                raise NotYetVisible(f"the board has not yet reached position {min_position}; retry shortly")
-            return query()
-        except self.unavailable as error:
-            raise StoreUnavailable("the read store is unreachable; retry shortly") from error
-
+        return after_position(self.ledger, self.reader, min_position, wait_max=self.read_wait_max,
+                              unavailable=self.unavailable, what="the board", query=query)
 
 def _cursor_text(cursor: tuple[int, int]) -> str:
     return f"{cursor[0]}.{cursor[1]}"

@@ -9,8 +9,8 @@ from uuid import UUID
 from coordination import access
 from coordination.commands import Session, translated_store_errors
 from coordination.context import RequestContext
-from coordination.errors import Invalid, NotYetVisible, StoreUnavailable
 from coordination.ledger import Ledger
+from coordination.read_your_writes import after_position
 from domain.investigation import Investigation
 
 MAX_PAGE = 100
@@ -43,19 +43,11 @@ class CaseListing:
     ) -> dict[str, Any]:
         """A page of visible cases, newest first; `min_position` waits (bounded) for the caller's own write."""
         access.require_role(ctx.actor, access.CASE_READERS, "listing investigations")
-        with translated_store_errors():
-            head = self.ledger.max_position() if min_position else 0
-        if min_position and min_position > head:
-            raise Invalid("no write has reached this log position; pass one a write response gave", "min_position")
-        try:
-            if min_position and not self.reader.wait_for(min_position, self.read_wait_max):
-                raise NotYetVisible(f"the case list has not yet reached position {min_position}; retry shortly")
-            items, next_before = self.reader.visible_to(
+        items, next_before = after_position(
+            self.ledger, self.reader, min_position, wait_max=self.read_wait_max, unavailable=self.unavailable,
+            what="the case list", query=lambda: self.reader.visible_to(
                 ctx.actor.agency, status=status, threat_domain=threat_domain, owner=agency,
-                before=before, limit=max(1, min(limit, MAX_PAGE)),
-            )
-        except self.unavailable as error:
-            raise StoreUnavailable("the read store is unreachable; retry shortly") from error
+                before=before, limit=max(1, min(limit, MAX_PAGE))))
         return {"items": self._still_shared(ctx.actor.agency, items), "next_before": next_before}
 
     def _still_shared(self, agency: str, items: builtins.list[dict[str, Any]]) -> builtins.list[dict[str, Any]]:
