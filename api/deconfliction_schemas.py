@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from api.schemas import Strict
+from api.schemas import ContactSchema, PointSchema, PointViewSchema, Strict, SubjectSchema
 from domain.conflict import RESOLUTIONS, STATUSES
 from domain.deconfliction import CONFLICT_KINDS, OPERATION_KINDS, SEVERITIES
 from domain.operation import MAX_ROUTE_POINTS
@@ -13,19 +13,8 @@ from domain.operation import MAX_ROUTE_POINTS
 # --- requests ---------------------------------------------------------------------------------------
 
 
-class PointSchema(Strict):
-    lat = fields.Float(required=True, validate=validate.Range(-90, 90))
-    lon = fields.Float(required=True, validate=validate.Range(-180, 180))
-
-
 class PlaceSchema(PointSchema):
     address = fields.String(load_default=None, allow_none=True, validate=validate.Length(0, 300))
-
-
-class PointOfContactSchema(Strict):
-    name = fields.String(required=True, validate=validate.Length(1, 200))
-    phone = fields.String(required=True, validate=validate.Length(1, 40))
-    email = fields.String(load_default=None, allow_none=True, validate=validate.Length(3, 254))
 
 
 class _PlanFields(Strict):
@@ -41,7 +30,7 @@ class PlanOperationSchema(_PlanFields):
     kind = fields.String(required=True, validate=validate.OneOf(OPERATION_KINDS))
     location = fields.Nested(PlaceSchema, required=True)
     starts_at = fields.AwareDateTime(required=True)
-    point_of_contact = fields.Nested(PointOfContactSchema, required=True)
+    point_of_contact = fields.Nested(ContactSchema, required=True)
     undercover = fields.Boolean(required=True)
     armed_subjects = fields.Boolean(required=True)
 
@@ -50,7 +39,7 @@ class AmendOperationSchema(_PlanFields):
     kind = fields.String(validate=validate.OneOf(OPERATION_KINDS))
     location = fields.Nested(PlaceSchema)
     starts_at = fields.AwareDateTime()
-    point_of_contact = fields.Nested(PointOfContactSchema)
+    point_of_contact = fields.Nested(ContactSchema)
     undercover = fields.Boolean()
     armed_subjects = fields.Boolean()
 
@@ -98,7 +87,7 @@ class ConflictListQuery(Strict):
 # --- responses --------------------------------------------------------------------------------------
 
 
-class ContactSchema(ma.Schema):
+class ContactViewSchema(ma.Schema):
     name = fields.String(required=True)
     phone = fields.String(required=True)
     email = fields.String(required=True, allow_none=True)
@@ -106,12 +95,13 @@ class ContactSchema(ma.Schema):
 
 class PointerSchema(ma.Schema):
     agency = fields.String(required=True)
-    point_of_contact = fields.Nested(ContactSchema, required=True)
+    point_of_contact = fields.Nested(ContactViewSchema, required=True)
     deconfliction_number = fields.String(required=True)
 
 
 class OwnSideSchema(ma.Schema):
     operation_id = fields.UUID(required=True, allow_none=True)
+    subject_id = fields.UUID(allow_none=True, metadata={"description": "your subject, for a target match"})
     deconfliction_number = fields.String(required=True)
 
 
@@ -176,11 +166,6 @@ class PlaceViewSchema(ma.Schema):
     address = fields.String(required=True, allow_none=True)
 
 
-class PointViewSchema(ma.Schema):
-    lat = fields.Float(required=True)
-    lon = fields.Float(required=True)
-
-
 class OperationSchema(ma.Schema):
     id = fields.UUID(required=True)
     investigation_id = fields.UUID(required=True)
@@ -194,7 +179,7 @@ class OperationSchema(ma.Schema):
     route = fields.List(fields.Nested(PointViewSchema), required=True)
     starts_at = fields.DateTime(required=True)
     ends_at = fields.DateTime(required=True)
-    point_of_contact = fields.Nested(ContactSchema, required=True)
+    point_of_contact = fields.Nested(ContactViewSchema, required=True)
     undercover = fields.Boolean(required=True)
     armed_subjects = fields.Boolean(required=True)
     subject_ids = fields.List(fields.UUID(), required=True)
@@ -285,3 +270,9 @@ class OperationSummarySchema(ma.Schema):
 class OperationPageSchema(ma.Schema):
     items = fields.List(fields.Nested(OperationSummarySchema), required=True)
     next_cursor = fields.String(required=True, allow_none=True)
+
+
+class RegisteredSubjectSchema(SubjectSchema):
+    deconfliction_number = fields.String(required=True, allow_none=True,
+                                         metadata={"description": "proof its identifiers were checked"})
+    deconfliction = fields.Nested(DeconflictionSchema, required=True)

@@ -8,7 +8,7 @@ from uuid import UUID
 from flask import current_app, url_for
 from flask.views import MethodView
 
-from api import schemas
+from api import deconfliction_schemas, schemas
 from api.blueprint import Blueprint
 from api.headers import headers
 from api.requests import context, if_match, read, written
@@ -82,9 +82,10 @@ class Subjects(MethodView):
 
     @headers(if_match="optional", idempotency_key=True)
     @blp.arguments(schemas.AddSubjectSchema)
-    @blp.response(201, schemas.SubjectSchema)
+    @blp.response(201, deconfliction_schemas.RegisteredSubjectSchema)
     def post(self, body: dict[str, Any], investigation_id: UUID) -> Any:
-        """Add a subject (person, organisation, business) with their role in the network."""
+        """Add a subject (person, organisation, business): the answer says whether another case is after the
+        same identifiers, and whom to call."""
         return written(services().investigations.add_subject(
             context(), investigation_id, details=body, expected_version=if_match()))
 

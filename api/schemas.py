@@ -51,10 +51,23 @@ class LogActionSchema(Strict):
     location = fields.Nested(LocationSchema, load_default=None, allow_none=True)
 
 
+class PointSchema(Strict):
+    lat = fields.Float(required=True, validate=validate.Range(-90, 90))
+    lon = fields.Float(required=True, validate=validate.Range(-180, 180))
+
+
 class IdentifierSchema(Strict):
     type = fields.String(required=True, validate=validate.OneOf(IDENTIFIER_TYPES))
     value = fields.String(required=True, validate=validate.Length(1, 300))
     country = fields.String(load_default=None, allow_none=True, validate=validate.Length(2, 6))
+    location = fields.Nested(PointSchema, load_default=None, allow_none=True,
+                             metadata={"description": "an address's place: operations within 50 m of it are told"})
+
+
+class ContactSchema(Strict):
+    name = fields.String(required=True, validate=validate.Length(1, 200))
+    phone = fields.String(required=True, validate=validate.Length(1, 40))
+    email = fields.String(load_default=None, allow_none=True, validate=validate.Length(3, 254))
 
 
 class AddSubjectSchema(Strict):
@@ -64,6 +77,8 @@ class AddSubjectSchema(Strict):
     witting = fields.Boolean(load_default=None, allow_none=True)
     date_of_birth = fields.String(load_default=None, allow_none=True, metadata={"format": "date"})
     identifiers = fields.List(fields.Nested(IdentifierSchema), load_default=list, validate=validate.Length(0, 50))
+    point_of_contact = fields.Nested(ContactSchema, load_default=None, allow_none=True, metadata={
+        "description": "whom another agency after the same identifiers calls (default: you, by name)"})
 
 
 class ShareSchema(Strict):
@@ -162,10 +177,16 @@ class CorrectionResultSchema(EntrySchema):
     corrects = fields.Integer(required=True)
 
 
+class PointViewSchema(ma.Schema):
+    lat = fields.Float(required=True)
+    lon = fields.Float(required=True)
+
+
 class SubjectIdentifierSchema(ma.Schema):
     type = fields.String(required=True)
     value = fields.String(required=True)
     country = fields.String(required=True, allow_none=True)
+    location = fields.Nested(PointViewSchema)
 
 
 class SubjectSchema(EntrySchema):

@@ -113,14 +113,15 @@ def build(settings: Settings, *, create_tables: bool = False) -> Services:
     runner = ProjectionRunner(log=ledger, db=views_db, projections=[p(views_cipher) for p in PROJECTIONS])
     anchors = ChainAnchors(audit_db, unavailable=(DatabaseUnavailable,))
     commands = CommandRunner(ledger, anchors)
+    deconfliction = Deconfliction(settings.deconfliction, commands.keys, settings.deconfliction_key)
     return Services(
         settings=settings,
         ledger=ledger,
         views_db=views_db,
         audit_db=audit_db,
         projections=runner,
-        investigations=Investigations(commands),
-        operations=Operations(commands, Deconfliction(settings.deconfliction, commands.keys)),
+        investigations=Investigations(commands, deconfliction),
+        operations=Operations(commands, deconfliction),
         conflicts=Conflicts(commands),
         history=History(ledger, anchors),
         anchors=anchors,

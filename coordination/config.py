@@ -76,6 +76,8 @@ class Settings:
     # at once (coordination/store_health.py).
     store_wait: float = 2.0
     deconfliction: Rules = Rules()  # noqa: RUF009 - frozen, so one shared default is safe
+    # The HMAC key of identifier digests; without it, one derived from the deployment's secret in the ledger.
+    deconfliction_key: bytes | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -91,6 +93,7 @@ class Settings:
             aggregate_cache_size=int(_number(env, "PATHWAYS_AGGREGATE_CACHE_SIZE", 1000, 0, 1_000_000)),
             store_wait=_number(env, "PATHWAYS_STORE_WAIT_SECONDS", 2.0, 0.5, 30.0),
             deconfliction=_deconfliction(env),
+            deconfliction_key=_deconfliction_key(env),
         )
 
 
@@ -228,6 +231,19 @@ def _cipher_key(env: dict[str, str]) -> str | None:
         raise ConfigError("PATHWAYS_CIPHER_KEY", "must be base64 (make one with `pathways cipher-key`)") from None
     if len(raw) not in (16, 24, 32):
         raise ConfigError("PATHWAYS_CIPHER_KEY", "must decode to 16, 24 or 32 bytes")
+    return key
+
+
+def _deconfliction_key(env: dict[str, str]) -> bytes | None:
+    raw = env.get("PATHWAYS_DECONFLICTION_KEY") or None
+    if raw is None:
+        return None
+    try:
+        key = base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        raise ConfigError("PATHWAYS_DECONFLICTION_KEY", "must be base64 (`pathways cipher-key` makes one)") from None
+    if len(key) < 32:
+        raise ConfigError("PATHWAYS_DECONFLICTION_KEY", "must decode to at least 32 bytes")
     return key
 
 

@@ -52,7 +52,7 @@ def conflict_view(
     """The conflict as one reader may see it: a party sees its own side and the other's pointer; a coordinator
     sees both pointers. `own` names the reader's submission when an agency is on both sides."""
     parties = conflict.parties
-    mine = next((p for p in parties if p["operation_id"] == own), None) or next(
+    mine = next((p for p in parties if own is not None and p.get("ref", p["operation_id"]) == own), None) or next(
         (p for p in parties if p["agency"] == agency), None)
     view: dict[str, Any] = {
         "id": conflict.id,
@@ -72,7 +72,8 @@ def conflict_view(
     }
     if mine is not None:
         other = next(p for p in parties if p is not mine)
-        view["own"] = {"operation_id": mine["operation_id"], "deconfliction_number": mine["deconfliction_number"]}
+        view["own"] = {"operation_id": mine["operation_id"], "subject_id": mine.get("subject_id"),
+                       "deconfliction_number": mine["deconfliction_number"]}
         view["counterpart"] = pointer(other)
     if coordinator:
         view["parties"] = [pointer(p) for p in parties]

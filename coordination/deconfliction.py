@@ -1,23 +1,45 @@
-"""The deconfliction check, run inside the command that plans or changes an operation (DESIGN.md §5).
+"""The deconfliction check, run inside the command that plans or changes an operation or registers a target
+(DESIGN.md §5).
 
-It loads the index records the operation is kept under, tests every operation found there against the rules
-exactly, writes the operation's entry back, and creates or revises the conflicts of each pair: all in the
-session the command saves atomically, so a racing submission collides on a shared index record and retries.
+It loads the index records the submission is kept under (h3 cell and day for places; keyed digest for
+identifiers), tests every entry found there against the rules exactly, writes the submission's entries back,
+and creates or revises the conflict of each pair: all in the session the command saves atomically, so a racing
+submission collides on a shared index record and retries.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import secrets
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from coordination.commands import Session
+from coordination.conflicts import conflict_view
 from domain.area_index import AreaIndex
 from domain.conflict import Conflict
-from domain.deconfliction import Finding, Rules, footprint, index_keys, padded, proximity
+from domain.deconfliction import (
+    TARGETS,
+    Finding,
+    Rules,
+    days_between,
+    footprint,
+    home_cell,
+    index_cells,
+    index_keys,
+    padded,
+    proximity,
+)
 from domain.envelope import Envelope
 from domain.keys import NaturalKeys
 from domain.operation import Operation
+from domain.target_index import TargetIndex
+from domain.targets import address_match, identifier_digest, identifier_match, registration, subject_match
+
+# How far ahead a newly registered target address is compared with operations already planned near it.
+TARGET_LOOKAHEAD = timedelta(days=30)
+Pair = tuple[str, str]  # (conflict kind, the other submission's ref)
 
 
 @dataclass
@@ -27,6 +49,7 @@ class Check:
     holding: list[Conflict] = field(default_factory=list)
     obsoleted: list[Conflict] = field(default_factory=list)
     compared: dict[str, dict[str, Any]] = field(default_factory=dict)  # operation id -> entry
+    targets: dict[str, dict[str, Any]] = field(default_factory=dict)  # registration ref -> entry
     records: int = 0
     window: tuple[Any, Any] | None = None
 
@@ -34,101 +57,257 @@ class Check:
     def coverage(self) -> dict[str, Any]:
         """What the answer covered: never a promise that nothing else is out there."""
         start, end = self.window or (None, None)
+        agencies = {e["agency"] for e in (*self.compared.values(), *self.targets.values())}
         return {
             "operations_compared": len(self.compared),
-            "targets_compared": 0,
-            "agencies": len({e["agency"] for e in self.compared.values()}),
+            "targets_compared": len(self.targets),
+            "agencies": len(agencies),
             "index_records": self.records,
             "window": {"starts_at": start, "ends_at": end},
             "note": "only what was entered in Pathways was compared",
         }
 
+    def visible(self) -> list[Conflict]:
+        """The conflicts a party is told of: a name-only possible match (low) is for coordinators alone."""
+        return [c for c in self.holding if c.severity != "low"]
+
+
+@dataclass
+class _Pairs:
+    """The pairs one check examined, and those that hold: the rest of what it examined is obsolete."""
+
+    examined: set[Pair] = field(default_factory=set)
+    holding: dict[Pair, tuple[Finding, dict[str, Any]]] = field(default_factory=dict)
+
+    def test(self, kind: str, other: dict[str, Any], finding: Finding | None) -> None:
+        pair = (kind, other["ref"])
+        self.examined.add(pair)
+        if finding is not None:
+            self.holding[pair] = (finding, other)
+
 
 class Deconfliction:
-    """Checks operations against each other under the deployment's rules."""
+    """Checks operations and targets against each other under the deployment's rules."""
 
-    def __init__(self, rules: Rules, keys: Callable[[], NaturalKeys]):
+    def __init__(self, rules: Rules, keys: Callable[[], NaturalKeys], digest_key: bytes | None = None):
         self.rules = rules
         self.keys = keys
+        self.digest_key = digest_key  # PATHWAYS_DECONFLICTION_KEY, else the deployment's own (NaturalKeys.matching)
 
-    def entry_of(self, op: Operation) -> dict[str, Any]:
-        return footprint(operation_id=str(op.id), investigation_id=str(op.investigation_id),
-                         agency=op.owning_agency, number=op.deconfliction_number, plan=op.plan,
-                         rule=self.rules.of(op.plan["kind"]))
+    # --- operations ---------------------------------------------------------------------------------------
 
-    def check(self, session: Session, op: Operation, before: dict[str, Any] | None, envelope: Envelope) -> Check:
+    def entry_of(self, op: Operation, plan: dict[str, Any] | None = None) -> dict[str, Any]:
+        plan = plan if plan is not None else op.plan
+        entry = footprint(operation_id=str(op.id), investigation_id=str(op.investigation_id),
+                          agency=op.owning_agency, number=op.deconfliction_number, plan=plan,
+                          rule=self.rules.of(plan["kind"]))
+        return {**entry, "ref": entry["operation_id"], "role": "operation"}
+
+    def check(
+        self, session: Session, op: Operation, before: dict[str, Any] | None, envelope: Envelope,
+        identifiers: Callable[[list[str]], list[dict[str, Any]]] = lambda subject_ids: [],
+    ) -> Check:
         """Index `op` as it now stands (not at all once withdrawn) and settle the conflicts of every pair.
 
-        `before` is the operation's plan before this command changed it (None when it is new): the pairs it
-        was in and no longer is become obsolete.
+        `before` is the plan before this command changed it (None when new): pairs it was in and no longer is
+        become obsolete. `identifiers` gives the identifiers of the investigation's subjects named.
         """
-        me = str(op.id)
+        me, now = str(op.id), datetime.now(UTC)
         entry = self.entry_of(op) if op.status == "planned" else None
-        old_entry = self._entry_with(op, before) if before is not None else None
+        old = self.entry_of(op, before) if before is not None else None
+        result, pairs = Check(window=padded(entry) if entry else None), _Pairs()
+        self._places(session, me, entry, old, result, pairs, now)
+        new_ids = identifiers(op.plan["subject_ids"]) if entry else []
+        old_ids = identifiers(before["subject_ids"]) if before else []
+        self._subjects(session, me, entry, new_ids, old_ids, result, pairs)
+        self._settle_all(session, entry or old, pairs, result, envelope, _why_not(op))  # type: ignore[arg-type]
+        return result
+
+    def _places(self, session: Session, me: str, entry: dict[str, Any] | None, old: dict[str, Any] | None,
+                result: Check, pairs: _Pairs, now: datetime) -> None:
         new_keys = index_keys(entry) if entry else []
-        old_keys = index_keys(old_entry) if old_entry else []
-        records = self._records(session, sorted(set(new_keys) | set(old_keys)))
-        result = Check(records=len(new_keys), window=padded(entry) if entry else None)
+        old_keys = index_keys(old) if old else []
+        target_keys = [(cell, TARGETS) for cell in index_cells(entry)] if entry else []
+        old_target_keys = [(cell, TARGETS) for cell in index_cells(old)] if old else []
+        records = self._areas(session, sorted({*new_keys, *old_keys, *target_keys, *old_target_keys}))
+        result.records += len(new_keys) + len(target_keys)
+        for kind, keys in (("event_proximity", old_keys), ("target_address", old_target_keys)):
+            pairs.examined.update((kind, ref) for key in keys for ref in records[key].entries if ref != me)
         for key in new_keys:
             result.compared.update((k, e) for k, e in records[key].entries.items() if k != me)
-        earlier = {k: e for key in old_keys for k, e in records[key].entries.items() if k != me}
+        for other in result.compared.values():
+            pairs.test("event_proximity", _as_operation(other), proximity(entry, other))  # type: ignore[arg-type]
+        for key in target_keys:
+            for target in records[key].entries.values():
+                result.targets[target["ref"]] = target
+                pairs.test("target_address", target, address_match(entry, target, now))  # type: ignore[arg-type]
         for key in set(old_keys) - set(new_keys):
             records[key].leave(me)
         for key in new_keys:
             records[key].enter(entry)  # type: ignore[arg-type]
-        holding = set()
-        for other_id, other in result.compared.items():
-            finding = proximity(entry, other)  # type: ignore[arg-type]
-            if finding is not None:
-                holding.add(other_id)
-                result.holding.append(self._settle(session, finding, other, entry, envelope))  # type: ignore[arg-type]
-        for other_id in (set(earlier) | set(result.compared)) - holding:
-            conflict = session.find(Conflict, self.keys().conflict("event_proximity", me, other_id))
-            if conflict is not None and conflict.no_longer_holds(reason=_why_not(op), envelope=envelope):
-                result.obsoleted.append(conflict)
-        session.add(*records.values(), *result.holding, *result.obsoleted)
+        session.add(*records.values())
+
+    def _subjects(self, session: Session, me: str, entry: dict[str, Any] | None, new_ids: list[dict[str, Any]],
+                  old_ids: list[dict[str, Any]], result: Check, pairs: _Pairs) -> None:
+        """E3: operations after subjects that share an identifier, while both run."""
+        new_digests = {self._digest(i) for i in new_ids}
+        records = self._targets(session, new_digests | {self._digest(i) for i in old_ids})
+        for digest, record in records.items():
+            for ref, other in record.entries.items():
+                if ref == me or other.get("role") != "operation":
+                    continue
+                if digest in new_digests and entry is not None:
+                    result.compared[ref] = other
+                    pairs.test("event_subject", other, subject_match(entry, other))
+                else:
+                    pairs.examined.add(("event_subject", ref))
+            if digest in new_digests and entry is not None:
+                record.enter(_targeting(entry))
+            else:
+                record.leave(me)
+        result.records += len(new_digests)
+        session.add(*records.values())
+
+    # --- targets ------------------------------------------------------------------------------------------
+
+    def register(
+        self, session: Session, *, investigation_id: str, agency: str, subject_id: str,
+        identifiers: list[dict[str, Any]], number: str, point_of_contact: dict[str, Any], envelope: Envelope,
+    ) -> Check:
+        """Register a subject's identifiers for matching: each one against every other investigation's."""
+        now, pairs, result = datetime.now(UTC), _Pairs(), Check()
+        mine = None
+        for identifier in identifiers:
+            mine = registration(ref=subject_id, investigation_id=investigation_id, agency=agency, number=number,
+                                point_of_contact=point_of_contact, identifier_type=identifier["type"], now=now,
+                                location=identifier.get("location"))
+            record = self._targets(session, {self._digest(identifier)})
+            for index in record.values():
+                for ref, other in index.entries.items():
+                    if ref != subject_id and other.get("role") == "registration":
+                        result.targets[ref] = other
+                        pairs.test("identifier", other, identifier_match(mine, other, now))
+                index.enter(mine)
+            result.records += 1
+            session.add(*record.values())
+            if "path" in mine:
+                self._target_address(session, mine, now, result, pairs)
+        if mine is not None:
+            self._settle_all(session, mine, pairs, result, envelope, "")
         return result
 
-    def _entry_with(self, op: Operation, plan: dict[str, Any]) -> dict[str, Any]:
-        return footprint(operation_id=str(op.id), investigation_id=str(op.investigation_id),
-                         agency=op.owning_agency, number=op.deconfliction_number, plan=plan,
-                         rule=self.rules.of(plan["kind"]))
+    def _target_address(self, session: Session, target: dict[str, Any], now: datetime, result: Check,
+                        pairs: _Pairs) -> None:
+        """A target address is kept under the cells around it; operations already planned there are compared."""
+        cells = index_cells(target)
+        days = days_between(now.date(), (now + TARGET_LOOKAHEAD).date())
+        home = home_cell(target["path"][0])
+        records = self._areas(session, [(cell, TARGETS) for cell in cells] + [(home, day) for day in days])
+        for cell in cells:
+            records[cell, TARGETS].enter(target)
+        for day in days:
+            for ref, op in records[home, day].entries.items():
+                result.compared[ref] = op
+                pairs.test("target_address", _as_operation(op), address_match(op, target, now))
+        result.records += len(records)
+        session.add(*records.values())
 
-    def _records(self, session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], AreaIndex]:
+    # --- both ---------------------------------------------------------------------------------------------
+
+    def _settle_all(self, session: Session, mine: dict[str, Any], pairs: _Pairs, result: Check,
+                    envelope: Envelope, why_not: str) -> None:
         ids = self.keys()
-        records = {}
-        for cell, day in keys:
-            record_id = ids.area(cell, day)
-            records[cell, day] = session.find(AreaIndex, record_id) or AreaIndex.start(id=record_id, cell=cell, day=day)
-        return records
+        for (kind, ref), (finding, other) in pairs.holding.items():
+            result.holding.append(self._settle(session, ids.conflict(kind, mine["ref"], ref), finding, other,
+                                               mine, envelope))
+        for kind, ref in pairs.examined - set(pairs.holding):
+            conflict = session.find(Conflict, ids.conflict(kind, mine["ref"], ref))
+            if conflict is not None and conflict.no_longer_holds(reason=why_not, envelope=envelope):
+                result.obsoleted.append(conflict)
+        session.add(*result.holding, *result.obsoleted)
 
-    def _settle(
-        self, session: Session, finding: Finding, other: dict[str, Any], mine: dict[str, Any], envelope: Envelope
-    ) -> Conflict:
-        conflict_id = self.keys().conflict(finding.kind, mine["operation_id"], other["operation_id"])
+    def _settle(self, session: Session, conflict_id: Any, finding: Finding, other: dict[str, Any],
+                mine: dict[str, Any], envelope: Envelope) -> Conflict:
         conflict = session.find(Conflict, conflict_id)
         if conflict is None:
             return Conflict.detect(id=conflict_id, finding=finding.as_dict(), parties=[party(other), party(mine)],
                                    envelope=envelope)
         # The parties keep the order of the first detection, so an unchanged pair is recognised as unchanged.
-        by_operation = {p["operation_id"]: p for p in (party(other), party(mine))}
-        parties = [by_operation[p["operation_id"]] for p in conflict.parties]
+        by_ref = {p["ref"]: p for p in (party(other), party(mine))}
+        parties = [by_ref.get(p.get("ref", p.get("operation_id")), p) for p in conflict.parties]
         conflict.still_holds(finding=finding.as_dict(), parties=parties, envelope=envelope)
         return conflict
+
+    def _digest(self, identifier: dict[str, Any]) -> str:
+        return identifier_digest(self.digest_key or self.keys().matching, identifier)
+
+    def _areas(self, session: Session, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], AreaIndex]:
+        ids, records = self.keys(), {}
+        for cell, day in keys:
+            record_id = ids.area(cell, day)
+            records[cell, day] = session.find(AreaIndex, record_id) or AreaIndex.start(id=record_id, cell=cell, day=day)
+        return records
+
+    def _targets(self, session: Session, digests: Iterable[str]) -> dict[str, TargetIndex]:
+        ids, records = self.keys(), {}
+        for digest in sorted(digests):
+            record_id = ids.target(digest)
+            records[digest] = session.find(TargetIndex, record_id) or TargetIndex.start(id=record_id)
+        return records
+
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_deconfliction_number(now: datetime) -> str:
+    """A fresh, human-readable deconfliction number such as DX26-7K3F-9QW2 (40 random bits).
+
+    Random rather than counted, so that no single counter serialises every agency's submissions; an operation's
+    id is derived from it, so the store refuses a duplicate and the command retries with another.
+    """
+    bits = secrets.randbits(40)
+    chars = "".join(_CROCKFORD[(bits >> shift) & 31] for shift in range(35, -1, -5))
+    return f"DX{now.year % 100:02d}-{chars[:4]}-{chars[4:]}"
+
+
+def deconfliction_answer(check: Check, agency: str, *, own: str) -> dict[str, Any]:
+    """The `deconfliction` block of a response: what conflicts (whom to call), what no longer does, coverage."""
+    conflicts = [conflict_view(c, agency, own=own) for c in check.visible()]
+    return {
+        "status": "conflict" if conflicts else "cleared",
+        "conflicts": conflicts,
+        "obsolete": [conflict_view(c, agency, own=own) for c in check.obsoleted if c.severity != "low"],
+        "coverage": check.coverage,
+    }
 
 
 def party(entry: dict[str, Any]) -> dict[str, Any]:
     """A side of a conflict as the conflict keeps it (views choose what of it each reader is shown)."""
+    operation = entry.get("role", "operation") == "operation"
     return {
+        "ref": entry.get("ref", entry.get("operation_id")),
         "agency": entry["agency"],
         "investigation_id": entry["investigation_id"],
-        "operation_id": entry["operation_id"],
+        "operation_id": entry.get("operation_id") if operation else None,
+        "subject_id": None if operation else entry["ref"],
         "deconfliction_number": entry["deconfliction_number"],
         "point_of_contact": entry["point_of_contact"],
-        "kind": entry["kind"],
-        "starts_at": entry["starts_at"],
-        "ends_at": entry["ends_at"],
+        "kind": entry.get("kind", "target"),
+        "starts_at": entry.get("starts_at"),
+        "ends_at": entry.get("ends_at"),
     }
+
+
+def _as_operation(entry: dict[str, Any]) -> dict[str, Any]:
+    """An area index entry written before entries carried their ref and role."""
+    return {"ref": entry.get("operation_id"), "role": "operation", **entry}
+
+
+def _targeting(entry: dict[str, Any]) -> dict[str, Any]:
+    """What a target index keeps of an operation after one of its identifiers: its window and whom to call."""
+    keep = ("ref", "role", "operation_id", "investigation_id", "agency", "deconfliction_number", "point_of_contact",
+            "kind", "starts_at", "ends_at", "padding_minutes")
+    return {k: entry[k] for k in keep}
 
 
 def _why_not(op: Operation) -> str:

@@ -17,6 +17,7 @@ from coordination.commands import (
     translated_store_errors,
 )
 from coordination.context import RequestContext, Touched
+from coordination.deconfliction import Deconfliction, deconfliction_answer, new_deconfliction_number
 from coordination.errors import CoordinationError, NotFound, PreconditionRequired
 from domain.case_numbers import CaseNumberSequence
 from domain.investigation import Investigation
@@ -59,9 +60,10 @@ def subject_view(inv: Investigation, subject_id: str) -> dict[str, Any]:
 class Investigations:
     """The commands and strong reads on investigations; every one checks access on the object itself."""
 
-    def __init__(self, runner: CommandRunner):
+    def __init__(self, runner: CommandRunner, deconfliction: Deconfliction):
         self.runner = runner
         self.ledger = runner.ledger
+        self.deconfliction = deconfliction
 
     def open(self, ctx: RequestContext, *, title: str, threat_domain: str, summary: str | None) -> Outcome:
         """Open an investigation with the next case number of the caller's agency and year."""
@@ -123,14 +125,23 @@ class Investigations:
     def add_subject(
         self, ctx: RequestContext, inv_id: UUID, *, details: dict[str, Any], expected_version: int | None
     ) -> Outcome:
-        """Add a subject of the network, with its identifiers normalised for matching."""
+        """Add a subject of the network; its identifiers are registered and checked against every other case's."""
         subject_id = uuid4()
+        details = dict(details)
+        contact = details.pop("point_of_contact", None) or {"name": ctx.actor.name or ctx.actor.sub, "phone": "",
+                                                             "email": None}
 
         def decide(session: Session, inv: Investigation) -> dict[str, Any]:
             check_version(inv, expected_version)
             inv.add_subject(subject_id=subject_id, details=details, now=_now(), envelope=ctx.envelope)
             session.add(inv)
-            return subject_view(inv, str(subject_id))
+            identifiers = inv.subjects[str(subject_id)]["identifiers"]
+            number = new_deconfliction_number(_now()) if identifiers else None
+            check = self.deconfliction.register(
+                session, investigation_id=str(inv.id), agency=ctx.actor.agency, subject_id=str(subject_id),
+                identifiers=identifiers, number=number or "", point_of_contact=contact, envelope=ctx.envelope)
+            return {**subject_view(inv, str(subject_id)), "deconfliction_number": number,
+                    "deconfliction": deconfliction_answer(check, ctx.actor.agency, own=str(subject_id))}
 
         return self.runner.run(ctx, decide, target=contributing(inv_id),
                                retry_on_conflict=True, guarded=guards(expected_version))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -10,9 +10,8 @@ from uuid import UUID
 
 from coordination import access
 from coordination.commands import CommandRunner, Outcome, Session, Target, check_version, translated_store_errors
-from coordination.conflicts import conflict_view
 from coordination.context import RequestContext
-from coordination.deconfliction import Check, Deconfliction
+from coordination.deconfliction import Check, Deconfliction, deconfliction_answer, new_deconfliction_number
 from coordination.errors import Conflict, Invalid, PreconditionRequired
 from coordination.investigations import contributing
 from domain.investigation import Investigation
@@ -21,22 +20,10 @@ from domain.operation import Operation, checked_plan
 from domain.sharing import sees_contribution
 
 KIND = Operation
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def new_deconfliction_number(now: datetime) -> str:
-    """A fresh, human-readable deconfliction number such as DX26-7K3F-9QW2 (40 random bits).
-
-    Random rather than counted, so that no single counter serialises every agency's plans; the operation's id
-    is derived from it, so the store refuses a duplicate and the command retries with another.
-    """
-    bits = secrets.randbits(40)
-    chars = "".join(_CROCKFORD[(bits >> shift) & 31] for shift in range(35, -1, -5))
-    return f"DX{now.year % 100:02d}-{chars[:4]}-{chars[4:]}"
 
 
 @dataclass(frozen=True)
@@ -78,16 +65,15 @@ def operation_view(op: Operation) -> dict[str, Any]:
 
 def checked_view(op: Operation, check: Check, agency: str) -> dict[str, Any]:
     """The operation with the answer of its check: what conflicts, with whom to call, and what was compared."""
-    conflicts = [conflict_view(c, agency, own=str(op.id)) for c in check.holding]
-    return {
-        **operation_view(op),
-        "deconfliction": {
-            "status": "conflict" if conflicts else "cleared",
-            "conflicts": conflicts,
-            "obsolete": [conflict_view(c, agency, own=str(op.id)) for c in check.obsoleted],
-            "coverage": check.coverage,
-        },
-    }
+    return {**operation_view(op), "deconfliction": deconfliction_answer(check, agency, own=str(op.id))}
+
+
+def identifiers_of(inv: Investigation | None) -> Callable[[list[str]], list[dict[str, Any]]]:
+    """The identifiers of the case's subjects an operation names (E3 matches operations on them)."""
+    def of(subject_ids: list[str]) -> list[dict[str, Any]]:
+        subjects = inv.subjects if inv is not None else {}
+        return [i for s in subject_ids if s in subjects for i in subjects[s]["identifiers"]]
+    return of
 
 
 class Operations:
@@ -108,7 +94,7 @@ class Operations:
             number = new_deconfliction_number(_now())
             op = Operation.plan_for(id=self.runner.keys().operation(number), investigation_id=inv.id,
                                     number=number, plan=plan, envelope=ctx.envelope)
-            check = self.deconfliction.check(session, op, None, ctx.envelope)
+            check = self.deconfliction.check(session, op, None, ctx.envelope, identifiers_of(inv))
             session.add(op)
             return checked_view(op, check, ctx.actor.agency)
 
@@ -125,11 +111,10 @@ class Operations:
             check_version(op, expected_version)
             before = dict(op.plan)
             changed = op.amend(changes=changes, now=_now(), envelope=ctx.envelope)
-            if "subject_ids" in changed:
-                case = session.find(Investigation, op.investigation_id)
-                if case is not None:
-                    _check_subjects(case, op.plan["subject_ids"])
-            check = self.deconfliction.check(session, op, before, ctx.envelope)
+            case = session.find(Investigation, op.investigation_id)
+            if "subject_ids" in changed and case is not None:
+                _check_subjects(case, op.plan["subject_ids"])
+            check = self.deconfliction.check(session, op, before, ctx.envelope, identifiers_of(case))
             session.add(op)
             return checked_view(op, check, ctx.actor.agency)
 
@@ -144,7 +129,8 @@ class Operations:
             check_version(op, expected_version)
             before = dict(op.plan)
             op.withdraw(reason=reason, envelope=ctx.envelope)
-            check = self.deconfliction.check(session, op, before, ctx.envelope)
+            case = session.find(Investigation, op.investigation_id)
+            check = self.deconfliction.check(session, op, before, ctx.envelope, identifiers_of(case))
             session.add(op)
             return checked_view(op, check, ctx.actor.agency)
 

@@ -30,7 +30,7 @@ class AreaIndex(Aggregate):
         entry: dict[str, Any]
 
         def apply(self, index: AreaIndex) -> None:
-            index.entries[self.entry["operation_id"]] = self.entry
+            index.entries[ref_of(self.entry)] = self.entry
 
     class Left(Aggregate.Event):
         operation_id: str
@@ -44,12 +44,17 @@ class AreaIndex(Aggregate):
         return cls._create(cls.Started, id=id, cell=cell, day=day)
 
     def enter(self, entry: dict[str, Any]) -> None:
-        """Keep (or replace) an operation's entry."""
-        if self.entries.get(entry["operation_id"]) != entry:
+        """Keep (or replace) an operation's entry, or a target address's (under the "targets" day)."""
+        if self.entries.get(ref_of(entry)) != entry:
             self.trigger_event(self.Entered, entry=entry)
 
     def leave(self, operation_id: str) -> None:
         """Drop an operation that moved away, changed its window or was withdrawn."""
         if operation_id in self.entries:
             self.trigger_event(self.Left, operation_id=operation_id)
+
+
+def ref_of(entry: dict[str, Any]) -> str:
+    """What an entry is kept under: the operation's id, or a registration's subject."""
+    return str(entry.get("ref") or entry["operation_id"])
 

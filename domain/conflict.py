@@ -200,8 +200,11 @@ class Conflict(ChainedAggregate):
         return self.detected_at + within if within else None
 
     def access_of(self, agency: str) -> str | None:
-        """The parties' agencies see the conflict (each the other's pointer); coordinators by their role."""
-        return "party" if agency in self.party_agencies else None
+        """The parties' agencies see the conflict (each the other's pointer); coordinators by their role.
+
+        A name-only possible match (low) is for coordinators alone: no pointer is sent on a likeness of names.
+        """
+        return "party" if agency in self.party_agencies and self.severity != "low" else None
 
     def sees_event(self, agency: str, event: Any) -> bool:
         """Never: its events hold both parties' investigations; parties read it through pointer-level views."""

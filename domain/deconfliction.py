@@ -10,7 +10,7 @@ The store's optimistic concurrency on that record is what makes two simultaneous
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -123,15 +123,32 @@ def _points(entry: Mapping[str, Any]) -> list[Point]:
     return [(p[0], p[1]) for p in entry["path"]]
 
 
+TARGETS = "targets"  # the "day" of the index records that keep registered target addresses (no window)
+
+
+def index_cells(entry: Mapping[str, Any]) -> list[str]:
+    """The cells within one ring of every point of the entry's path (densified), in a stable order."""
+    cells: set[str] = set()
+    for lat, lon in densified(_points(entry), CELL_SPACING_M):
+        cells.update(h3.grid_disk(h3.latlng_to_cell(lat, lon, CELL_RESOLUTION), 1))
+    return sorted(cells)
+
+
+def home_cell(point: Sequence[float]) -> str:
+    """The cell a point lies in: every operation near it is kept under this cell (index_keys)."""
+    return str(h3.latlng_to_cell(point[0], point[1], CELL_RESOLUTION))
+
+
 def index_keys(entry: Mapping[str, Any]) -> list[tuple[str, str]]:
     """The (cell, day) index records an operation is kept under, in a stable order."""
-    points = densified(_points(entry), CELL_SPACING_M)
-    cells: set[str] = set()
-    for lat, lon in points:
-        cells.update(h3.grid_disk(h3.latlng_to_cell(lat, lon, CELL_RESOLUTION), 1))
     start, end = padded(entry)
     days = _days(start.date(), end.date())
-    return sorted((cell, day) for cell in cells for day in days)
+    return [(cell, day) for cell in index_cells(entry) for day in days]
+
+
+def days_between(first: date, last: date) -> list[str]:
+    """The UTC days from first to last, as index records name them."""
+    return _days(first, last)
 
 
 def _days(first: date, last: date) -> list[str]:

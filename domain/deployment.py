@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import TYPE_CHECKING
 
 from eventsourcing.domain import Aggregate
@@ -32,4 +34,6 @@ class Deployment(Aggregate):
 
     @property
     def keys(self) -> NaturalKeys:
-        return NaturalKeys(namespace_of(self.secret), counters=BASE if self.legacy else None)
+        return NaturalKeys(namespace_of(self.secret), counters=BASE if self.legacy else None,
+                           matching=hmac.new(bytes.fromhex(self.secret), b"pathways identifier digests",
+                                             hashlib.sha256).digest())

@@ -34,6 +34,8 @@ class NaturalKeys:
 
     namespace: UUID
     counters: UUID | None = None
+    # The key of identifier digests when the deployment sets none of its own (PATHWAYS_DECONFLICTION_KEY).
+    matching: bytes = b""
 
     def investigation(self, case_number: str) -> UUID:
         """The id of the case with this case number: one case per number, enforced by the store."""
@@ -59,3 +61,7 @@ class NaturalKeys:
         """The id of the conflict of one kind between two submissions: a pair is reported once, in any order."""
         low, high = sorted((first, second))
         return uuid5(self.namespace, f"conflict:{kind}:{low}:{high}")
+
+    def target(self, digest: str) -> UUID:
+        """The id of the target index record of one identifier digest."""
+        return uuid5(self.namespace, f"target:{digest}")

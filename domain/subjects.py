@@ -58,6 +58,8 @@ def normalised_identifiers(identifiers: list[dict[str, Any]], dob: str | None) -
             )
         except DomainError as error:
             raise DomainError(error.message, f"identifiers.{index}.{error.field or 'value'}") from None
+        if raw.get("location") is not None:
+            normalised["location"] = _address_location(raw["location"], normalised["type"], f"identifiers.{index}")
         if normalised not in seen:
             seen.append(normalised)
     return seen
@@ -73,3 +75,13 @@ def with_new_date_of_birth(identifiers: list[dict[str, Any]], dob: str | None) -
             identifier = dict(identifier, value=f"{identifier['value'].split('|', 1)[0]}|{dob}")
         rekeyed.append(identifier)
     return rekeyed
+
+
+def _address_location(value: Any, type_: str, field: str) -> dict[str, float]:
+    """Where a target address is, so that operations within 50 m of it are told (DOMAIN.md §2, E4)."""
+    if type_ != "address":
+        raise DomainError("only an address has a location", f"{field}.location")
+    place = rules.location(value, f"{field}.location")
+    if place is None or place["lat"] is None:
+        raise DomainError("give lat and lon", f"{field}.location")
+    return {"lat": float(place["lat"]), "lon": float(place["lon"])}

@@ -84,7 +84,7 @@ class DeconflictionBoard(Projection):
             "distance_m": event.distance_m,
             "overlap_start": _iso((event.overlap or {}).get("starts_at")),
             "overlap_end": _iso((event.overlap or {}).get("ends_at")),
-            "starts_at": min(_iso(p["starts_at"]) for p in event.parties),
+            "starts_at": min((_iso(p["starts_at"]) for p in event.parties if p.get("starts_at")), default=None),
             "version": event.originator_version,
         }
         if isinstance(event, Conflict.Revised):
@@ -118,12 +118,17 @@ class DeconflictionBoard(Projection):
         rows.update(CONFLICTS, key, changes)
 
     def _notify(self, event: Any, position: int, row: dict[str, Any], rows: Rows) -> None:
-        """Each side's agency is told once per change: what changed, and for a detection whom to call."""
+        """Each side's agency is told once per change: what changed, and for a detection whom to call.
+
+        Nobody is told of a name-only possible match (low): that is for the coordination group to judge."""
+        if row["severity"] == "low":
+            return
         sides = self._open(CONFLICTS, "parties", row["parties"])
         for index, (mine, other) in enumerate(((sides[0], sides[1]), (sides[1], sides[0]))):
             body = {"conflict_id": row["id"], "change": _CHANGES[type(event)], "kind": row["kind"],
                     "severity": row["severity"], "at": event.timestamp.isoformat(),
-                    "own": {"operation_id": mine["operation_id"], "deconfliction_number": mine["deconfliction_number"]},
+                    "own": {"operation_id": mine["operation_id"], "subject_id": mine.get("subject_id"),
+                            "deconfliction_number": mine["deconfliction_number"]},
                     "counterpart": {k: other[k] for k in ("agency", "point_of_contact", "deconfliction_number")}}
             rows.upsert(NOTIFICATIONS, ("agency", "position", "side"), {
                 "agency": mine["agency"], "position": position, "side": index, "conflict_id": row["id"],
@@ -156,7 +161,7 @@ class DeconflictionBoard(Projection):
 def _side(party: dict[str, Any]) -> dict[str, Any]:
     """A side as the board keeps it: whom to call, and the operation (never the investigation)."""
     return {"agency": party["agency"], "operation_id": party.get("operation_id"),
-            "deconfliction_number": party["deconfliction_number"],
+            "subject_id": party.get("subject_id"), "deconfliction_number": party["deconfliction_number"],
             "point_of_contact": party["point_of_contact"]}
 
 
@@ -194,7 +199,7 @@ class BoardQuery:
     def conflicts_of(self, agency: str, *, status: str | None, before: int | None,
                      limit: int) -> tuple[list[dict[str, Any]], int | None]:
         """A page of the conflicts the agency is party to, newest first, each from its side."""
-        where: list[str] = ["(c.party_a = ? OR c.party_b = ?)"]
+        where: list[str] = ["(c.party_a = ? OR c.party_b = ?)", "c.severity <> 'low'"]
         params: list[Any] = [agency, agency]
         if status is not None:
             where.append(f"({_STATUS}) = ?")
@@ -320,7 +325,8 @@ class BoardQuery:
         mine = next((s for s in sides if s["agency"] == agency), None)
         if mine is not None:
             other = sides[1] if mine is sides[0] else sides[0]
-            view["own"] = {"operation_id": mine["operation_id"], "deconfliction_number": mine["deconfliction_number"]}
+            view["own"] = {"operation_id": mine["operation_id"], "subject_id": mine.get("subject_id"),
+                           "deconfliction_number": mine["deconfliction_number"]}
             view["counterpart"] = {k: other[k] for k in ("agency", "point_of_contact", "deconfliction_number")}
         if coordinator:
             view["parties"] = [{k: s[k] for k in ("agency", "point_of_contact", "deconfliction_number")}

@@ -1,0 +1,155 @@
+"""Target deconfliction through the API: identifiers matched by keyed digest, operations on shared subjects,
+operations near a registered address; every answer at pointer level."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tests.api.support import OPERATIONS, Case, as_, created, open_case, plan, plan_body, problem
+
+NOTIFICATIONS = "/api/v1/notifications"
+CONFLICTS = "/api/v1/deconfliction/conflicts"
+
+
+def _add(client: Any, case: Case, caller: str, *identifiers: dict[str, Any], name: str = "Juan Perez",
+         status: int = 201) -> Any:
+    response = client.post(f"{case.url}/subjects", json={"kind": "person", "name": name, "role": "leader",
+                                                         "identifiers": list(identifiers)}, headers=as_(caller))
+    return created(response, status) if status < 400 else problem(response, status)
+
+
+def test_one_phone_written_two_ways_by_two_agencies_is_a_match_with_only_whom_to_call(client):
+    hsi = open_case(client, "hsi_agent", title="Biscayne cell")
+    first = _add(client, hsi, "hsi_agent", {"type": "phone", "value": "786-555-1234", "country": "US"})
+    dea = open_case(client, "dea_agent")
+
+    second = _add(client, dea, "dea_agent", {"type": "phone", "value": "+1 (786) 555-1234"}, name="El Flaco")
+
+    (conflict,) = second["deconfliction"]["conflicts"]
+    assert (conflict["kind"], conflict["severity"]) == ("identifier", "medium")
+    assert conflict["counterpart"]["agency"] == "HSI"
+    assert conflict["counterpart"]["deconfliction_number"] == first["deconfliction_number"]
+    text = str(second)
+    assert hsi.id not in text and "Biscayne" not in text and "Juan Perez" not in text
+    assert first["subject_id"] not in text
+
+
+def test_the_agency_that_registered_first_is_told_of_the_match(client, worker):
+    hsi = open_case(client, "hsi_agent")
+    _add(client, hsi, "hsi_agent", {"type": "phone", "value": "786-555-1234", "country": "US"})
+    dea = open_case(client, "dea_agent")
+    response = client.post(f"{dea.url}/subjects", json={"kind": "person", "name": "El Flaco", "role": "leader",
+                                                        "identifiers": [{"type": "phone", "value": "+17865551234"}]},
+                           headers=as_("dea_agent"))
+    created(response)
+    created(client.get(f"{CONFLICTS}?min_position={response.headers['Pathways-Log-Position']}",
+                       headers=as_("hsi_agent")), 200)
+
+    told = created(client.get(NOTIFICATIONS, headers=as_("hsi_agent")), 200)["items"]
+
+    assert [(n["change"], n["kind"], n["counterpart"]["agency"]) for n in told] == [("detected", "identifier", "DEA")]
+    assert "El Flaco" not in str(told) and dea.id not in str(told)
+
+
+def test_one_investigation_registering_an_identifier_twice_is_no_conflict(client):
+    hsi = open_case(client, "hsi_agent")
+    _add(client, hsi, "hsi_agent", {"type": "email", "value": "flaco@example.org"})
+
+    again = _add(client, hsi, "hsi_agent", {"type": "email", "value": "FLACO@example.org"}, name="Flaco")
+
+    assert again["deconfliction"]["status"] == "cleared"
+
+
+def test_the_index_never_holds_the_raw_identifier(client, services):
+    _add(client, open_case(client, "hsi_agent"), "hsi_agent", {"type": "phone", "value": "+44 7700 900123"})
+
+    holders = {n.topic.rsplit(".", 1)[0] for n in services.ledger.recorder.select_notifications(start=1, limit=1000)
+               if b"447700900123" in n.state}
+
+    assert holders == {"domain.investigation:Investigation"}
+
+
+def test_a_phone_with_letters_is_refused_naming_it_and_nothing_is_registered(client):
+    refused = _add(client, open_case(client, "hsi_agent"), "hsi_agent",
+                   {"type": "phone", "value": "786-555-CALL", "country": "US"}, status=422)
+
+    assert "identifiers.0.value" in refused["errors"]
+    later = _add(client, open_case(client, "dea_agent"), "dea_agent", {"type": "phone", "value": "+1 786 555 2255"})
+    assert later["deconfliction"]["coverage"]["targets_compared"] == 0
+
+
+def test_an_iban_with_a_wrong_checksum_is_refused_naming_it(client):
+    refused = _add(client, open_case(client, "hsi_agent"), "hsi_agent",
+                   {"type": "iban", "value": "GB82 WEST 1234 5698 7654 33"}, status=422)
+
+    assert "identifiers.0.value" in refused["errors"]
+
+
+def _subject(client: Any, case: Case, caller: str, phone: str) -> str:
+    return _add(client, case, caller, {"type": "phone", "value": phone})["subject_id"]
+
+
+def test_two_operations_after_one_phone_while_both_run_conflict_wherever_they_are(client):
+    hsi, dea = open_case(client, "hsi_agent"), open_case(client, "dea_agent")
+    plan(client, hsi, subject_ids=[_subject(client, hsi, "hsi_agent", "+1 305 555 0199")], lat=25.76, lon=-80.19)
+    theirs = _subject(client, dea, "dea_agent", "+13055550199")
+
+    body = plan(client, dea, "dea_agent", subject_ids=[theirs], lat=40.71, lon=-74.0)  # Miami and New York
+
+    assert [(c["kind"], c["severity"]) for c in body["deconfliction"]["conflicts"]] == [("event_subject", "high")]
+
+
+def test_two_operations_after_one_phone_at_different_times_do_not_conflict(client):
+    hsi, dea = open_case(client, "hsi_agent"), open_case(client, "dea_agent")
+    plan(client, hsi, subject_ids=[_subject(client, hsi, "hsi_agent", "+1 305 555 0199")], lat=25.76, lon=-80.19)
+    theirs = _subject(client, dea, "dea_agent", "+13055550199")
+
+    body = plan(client, dea, "dea_agent", subject_ids=[theirs], lat=40.71, lon=-74.0,
+                starts_at="2031-04-10T10:00:00Z", ends_at="2031-04-10T12:00:00Z")
+
+    assert [c["kind"] for c in body["deconfliction"]["conflicts"]] == []
+
+
+def _address(lat: float, lon: float) -> dict[str, Any]:
+    return {"type": "address", "value": "12 Calle Ocho, Miami", "location": {"lat": lat, "lon": lon}}
+
+
+def test_an_operation_within_fifty_metres_of_another_cases_target_address_conflicts(client):
+    _add(client, open_case(client, "hsi_agent"), "hsi_agent", _address(25.76500, -80.20000))
+    dea = open_case(client, "dea_agent")
+
+    body = plan(client, dea, "dea_agent", lat=25.76500 + 40 / 111_195, lon=-80.20000, kind="surveillance")
+
+    kinds = {(c["kind"], c["severity"]) for c in body["deconfliction"]["conflicts"]}
+    assert kinds == {("target_address", "medium")}
+
+
+def test_an_operation_sixty_metres_from_a_target_address_does_not_conflict_with_it(client):
+    _add(client, open_case(client, "hsi_agent"), "hsi_agent", _address(25.76500, -80.20000))
+    dea = open_case(client, "dea_agent")
+
+    body = plan(client, dea, "dea_agent", lat=25.76500 + 60 / 111_195, lon=-80.20000)
+
+    assert body["deconfliction"]["conflicts"] == []
+
+
+def test_a_target_address_registered_after_an_operation_nearby_is_matched_with_it(client):
+    dea = open_case(client, "dea_agent")
+    soon = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
+    response = client.post(OPERATIONS, json=plan_body(dea.id, lat=25.76500, lon=-80.20000, starts_at=soon.isoformat(),
+                                                      ends_at=(soon + timedelta(hours=2)).isoformat()),
+                           headers=as_("dea_agent"))
+    created(response)
+
+    registered = _add(client, open_case(client, "hsi_agent"), "hsi_agent", _address(25.76510, -80.20000))
+
+    assert [c["kind"] for c in registered["deconfliction"]["conflicts"]] == ["target_address"]
+    assert registered["deconfliction"]["conflicts"][0]["counterpart"]["agency"] == "DEA"
+
+
+def test_a_location_on_anything_but_an_address_is_refused_naming_it(client):
+    refused = _add(client, open_case(client, "hsi_agent"), "hsi_agent",
+                   {"type": "email", "value": "a@b.org", "location": {"lat": 1, "lon": 1}}, status=422)
+
+    assert "identifiers.0.location" in refused["errors"]
