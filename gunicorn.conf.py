@@ -1,11 +1,15 @@
-"""gunicorn settings for Pathways: sync workers, no shared control socket, a timeout that outlasts bounded waits."""
+"""gunicorn settings for Pathways: threaded workers, no shared control socket, a timeout that outlasts bounded waits."""
 
 import os
 import sys
 
 bind = os.environ.get("PATHWAYS_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("PATHWAYS_WORKERS", "2"))
-worker_class = "sync"
+# Threads, not sync workers: a notification stream (Server-Sent Events) holds its connection for up to an hour,
+# and a sync worker would give it the whole process. Each worker has enough threads that 200 open streams landing
+# on one worker leave it threads for plans and appends (measured: bench/streams.py, docs/benchmarks.md).
+worker_class = "gthread"
+threads = int(os.environ.get("PATHWAYS_THREADS", "256"))
 # gunicorn >= 25 opens a control socket at a shared default path; two instances on one host would collide.
 control_socket_disable = True
 # A request waits at most PATHWAYS_STORE_WAIT_SECONDS on each store that does not answer before its stores refuse
@@ -17,7 +21,7 @@ _read_wait = float(os.environ.get("PATHWAYS_READ_WAIT_MAX_SECONDS", "5"))
 _retry_budget = 10.0
 timeout = int(_retry_budget + _read_wait + 3 * _store_wait) + 20
 graceful_timeout = 30
-# Sync workers close every connection after its response, so keep-alive would change nothing here.
+keepalive = 5
 accesslog = None  # the app writes one JSON line per request itself
 errorlog = "-"
 loglevel = "info"

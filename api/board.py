@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from typing import Any
 
-from flask import current_app
+from flask import Response, current_app, request, stream_with_context
 from flask.views import MethodView
 
 from api import deconfliction_schemas as schemas
 from api.blueprint import Blueprint
 from api.requests import context
+from api.schemas import ProblemSchema
 from coordination.board import parse_cursor
 
 blp = Blueprint("board", __name__, url_prefix="/api/v1",
@@ -43,3 +46,32 @@ class Notifications(MethodView):
     def get(self, cursor: str | None = None, limit: int = 100) -> Any:
         """Your agency's notifications after `cursor`, oldest first; pass back `next_cursor` to go on."""
         return services().board.notifications(context(), cursor=parse_cursor(cursor), limit=limit)
+
+
+@blp.route("/notifications/stream")
+class NotificationStream(MethodView):
+    """The same notifications as Server-Sent Events, as they happen."""
+
+    @blp.arguments(schemas.StreamQuery, location="query", as_kwargs=True)
+    @blp.response(200, description="text/event-stream: one `conflict` event per notification (its `id` is the "
+                  "cursor; reconnect with Last-Event-ID to resume), a comment every 15 s while nothing happens.",
+                  content_type="text/event-stream")
+    @blp.alt_response(401, schema=ProblemSchema)
+    def get(self, cursor: str | None = None) -> Any:
+        """Follow your agency's notifications; the stream ends after an hour (reconnect with Last-Event-ID)."""
+        resume = request.headers.get("Last-Event-ID") or cursor
+        if resume is not None and not schemas.CURSOR.fullmatch(resume):
+            resume = None  # a cursor not of ours resumes from the start rather than failing the reconnection
+        ctx, svc = context(), services()
+        batches = svc.board.stream(ctx, cursor=parse_cursor(resume), max_seconds=svc.settings.stream_max_seconds)
+        return Response(stream_with_context(_events(batches)), mimetype="text/event-stream",
+                        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+def _events(batches: Iterator[list[dict[str, Any]]]) -> Iterator[str]:
+    yield "retry: 5000\n\n"
+    for items in batches:
+        if not items:
+            yield ": keep-alive\n\n"
+        for item in items:
+            yield f"id: {item['cursor']}\nevent: conflict\ndata: {json.dumps(item, default=str)}\n\n"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
@@ -209,10 +211,17 @@ class BoardQuery(Strict):
             raise ma.ValidationError("min must not exceed max", "min_lat")
 
 
+CURSOR = re.compile(r"[0-9]{1,18}(\.[0-9])?")
+
+
 class NotificationsQuery(Strict):
-    cursor = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9]{1,18}(\.[0-9])?$",
-                                                                       error="not a cursor"))
+    cursor = fields.String(load_default=None, validate=validate.Regexp(f"^{CURSOR.pattern}$", error="not a cursor"))
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 100))
+
+
+class StreamQuery(Strict):
+    cursor = fields.String(load_default=None, validate=validate.Regexp(f"^{CURSOR.pattern}$", error="not a cursor"),
+                           metadata={"description": "where to start; Last-Event-ID wins when both are sent"})
 
 
 class UpcomingOperationSchema(ma.Schema):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -9,6 +11,7 @@ from coordination import access
 from coordination.conflicts import COORDINATORS, READERS
 from coordination.context import RequestContext
 from coordination.ledger import Ledger
+from coordination.notification_bell import NotificationBell
 from coordination.read_your_writes import after_position
 
 MAX_PAGE = 100
@@ -34,8 +37,9 @@ class Board:
     """Reads of the deconfliction read model; each can wait (bounded) to show the caller's own writes."""
 
     def __init__(self, reader: BoardReader, *, ledger: Ledger, read_wait_max: float,
-                 unavailable: tuple[type[Exception], ...]):
+                 unavailable: tuple[type[Exception], ...], bell: NotificationBell | None = None):
         self.reader = reader
+        self.bell = bell
         self.ledger = ledger
         self.read_wait_max = read_wait_max
         self.unavailable = unavailable
@@ -74,6 +78,28 @@ class Board:
         items = self._read(None, lambda: self.reader.notifications(
             ctx.actor.agency, after=cursor, limit=max(1, min(limit, MAX_PAGE))))
         return {"items": items, "next_cursor": items[-1]["cursor"] if items else _cursor_text(cursor)}
+
+    def stream(self, ctx: RequestContext, *, cursor: tuple[int, int], max_seconds: float,
+               heartbeat: float = 15.0) -> Iterator[list[dict[str, Any]]]:
+        """The caller's agency's notifications as they come: each batch once, an empty one as a heartbeat.
+
+        Ends after `max_seconds`: the client reconnects with Last-Event-ID, and its token is checked again.
+        """
+        access.require_role(ctx.actor, READERS, "following notifications")  # now, before the stream opens
+        return self._follow(ctx, cursor, max_seconds, heartbeat)
+
+    def _follow(self, ctx: RequestContext, cursor: tuple[int, int], max_seconds: float,
+                heartbeat: float) -> Iterator[list[dict[str, Any]]]:
+        assert self.bell is not None
+        deadline = time.monotonic() + max_seconds
+        while time.monotonic() < deadline:
+            items = self.notifications(ctx, cursor=cursor, limit=MAX_PAGE)["items"]
+            if items:
+                cursor = parse_cursor(items[-1]["cursor"])
+                yield items
+                continue
+            if not self.bell.wait(ctx.actor.agency, cursor[0], min(heartbeat, deadline - time.monotonic())):
+                yield []
 
     def _read(self, min_position: int | None, query: Any) -> Any:
         return after_position(self.ledger, self.reader, min_position, wait_max=self.read_wait_max,

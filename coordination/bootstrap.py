@@ -23,6 +23,7 @@ from coordination.errors import StoreUnavailable
 from coordination.history import History
 from coordination.investigations import Investigations
 from coordination.ledger import Ledger, ledger_env
+from coordination.notification_bell import NotificationBell
 from coordination.operations import Operations
 from coordination.tables import DatabaseUnavailable, PostgresDatabase, SQLiteDatabase
 from projections.case_list import CaseList, CaseListQuery
@@ -80,6 +81,8 @@ class Services:
         return {"ready": True, "checks": checks}
 
     def close(self) -> None:
+        if self.board.bell is not None:
+            self.board.bell.stop()
         self.ledger.close()
         for db in {id(self.views_db): self.views_db, id(self.audit_db): self.audit_db}.values():
             db.close()
@@ -113,6 +116,7 @@ def build(settings: Settings, *, create_tables: bool = False) -> Services:
     runner = ProjectionRunner(log=ledger, db=views_db, projections=[p(views_cipher) for p in PROJECTIONS])
     anchors = ChainAnchors(audit_db, unavailable=(DatabaseUnavailable,))
     commands = CommandRunner(ledger, anchors)
+    board_query = BoardQuery(views_db, runner, views_cipher)
     deconfliction = Deconfliction(settings.deconfliction, commands.keys, settings.deconfliction_key)
     return Services(
         settings=settings,
@@ -129,8 +133,9 @@ def build(settings: Settings, *, create_tables: bool = False) -> Services:
             CaseListQuery(views_db, runner, views_cipher), ledger=ledger, read_wait_max=settings.read_wait_max,
             unavailable=(DatabaseUnavailable,),
         ),
-        board=Board(BoardQuery(views_db, runner, views_cipher), ledger=ledger, read_wait_max=settings.read_wait_max,
-                    unavailable=(DatabaseUnavailable,)),
+        board=Board(board_query, ledger=ledger, read_wait_max=settings.read_wait_max,
+                    unavailable=(DatabaseUnavailable,),
+                    bell=NotificationBell(board_query, unavailable=(DatabaseUnavailable,))),
         audit=AuditTrail(audit_db, unavailable=(DatabaseUnavailable,),
                          spool=AuditSpool(settings.data_dir / "audit-spool.jsonl"),
                          cipher=FieldCipher(settings.cipher_key, AUDIT)),

@@ -78,6 +78,8 @@ class Settings:
     deconfliction: Rules = Rules()  # noqa: RUF009 - frozen, so one shared default is safe
     # The HMAC key of identifier digests; without it, one derived from the deployment's secret in the ledger.
     deconfliction_key: bytes | None = None
+    # How long one notification stream stays open before the client must reconnect (and show its token again).
+    stream_max_seconds: float = 3600.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -94,6 +96,7 @@ class Settings:
             store_wait=_number(env, "PATHWAYS_STORE_WAIT_SECONDS", 2.0, 0.5, 30.0),
             deconfliction=_deconfliction(env),
             deconfliction_key=_deconfliction_key(env),
+            stream_max_seconds=_number(env, "PATHWAYS_STREAM_MAX_SECONDS", 3600.0, 5.0, 24 * 3600.0),
         )
 
 

@@ -9,12 +9,16 @@ submission collides on a shared index record and retries.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from coordination.cipher import FieldCipher
 from coordination.commands import Session
 from coordination.conflicts import conflict_view
 from domain.area_index import AreaIndex
@@ -33,9 +37,18 @@ from domain.deconfliction import (
 )
 from domain.envelope import Envelope
 from domain.keys import NaturalKeys
+from domain.name_match import fold_name, name_similarity
 from domain.operation import Operation
 from domain.target_index import TargetIndex
-from domain.targets import address_match, identifier_digest, identifier_match, registration, subject_match
+from domain.targets import (
+    address_match,
+    identifier_digest,
+    identifier_match,
+    name_blocks,
+    name_match,
+    registration,
+    subject_match,
+)
 
 # How far ahead a newly registered target address is compared with operations already planned near it.
 TARGET_LOOKAHEAD = timedelta(days=30)
@@ -173,8 +186,10 @@ class Deconfliction:
     def register(
         self, session: Session, *, investigation_id: str, agency: str, subject_id: str,
         identifiers: list[dict[str, Any]], number: str, point_of_contact: dict[str, Any], envelope: Envelope,
+        person_name: str | None = None,
     ) -> Check:
-        """Register a subject's identifiers for matching: each one against every other investigation's."""
+        """Register a subject's identifiers for matching: each one against every other investigation's; and a
+        person's name for possible matches that only coordinators see."""
         now, pairs, result = datetime.now(UTC), _Pairs(), Check()
         mine = None
         for identifier in identifiers:
@@ -192,9 +207,37 @@ class Deconfliction:
             session.add(*record.values())
             if "path" in mine:
                 self._target_address(session, mine, now, result, pairs)
+        if person_name:
+            mine = registration(ref=subject_id, investigation_id=investigation_id, agency=agency, number=number,
+                                point_of_contact=point_of_contact, identifier_type="name", now=now)
+            self._possible_names(session, mine, fold_name(person_name), now, result, pairs)
         if mine is not None:
             self._settle_all(session, mine, pairs, result, envelope, "")
         return result
+
+    def _possible_names(self, session: Session, mine: dict[str, Any], folded: str, now: datetime, result: Check,
+                        pairs: _Pairs) -> None:
+        """Name-only likeness (DOMAIN.md §2): a possible match for a coordinator, never a pointer to a party.
+
+        The index keeps the folded name sealed with a key derived from the digest key: comparing needs the name,
+        and the index must still hold nothing another agency could read.
+        """
+        cipher = FieldCipher(base64.b64encode(self._key()).decode(), b"pathways name index")
+        entry = {**mine, "role": "name", "sealed_name": cipher.encrypt(folded, "target_index.name")}
+        digests = {hmac.new(self._key(), f"name-block|{block}".encode(), hashlib.sha256).hexdigest()
+                   for block in name_blocks(folded)}
+        records = self._targets(session, digests)
+        for record in records.values():
+            for ref, other in record.entries.items():
+                if ref == mine["ref"] or other.get("role") != "name" or ("identifier", ref) in pairs.holding:
+                    continue
+                likeness = name_similarity(folded, cipher.decrypt(other["sealed_name"], "target_index.name"))
+                finding = name_match(entry, other, likeness, now)
+                if finding is not None:
+                    pairs.test("identifier", other, finding)
+            record.enter(entry)
+        result.records += len(records)
+        session.add(*records.values())
 
     def _target_address(self, session: Session, target: dict[str, Any], now: datetime, result: Check,
                         pairs: _Pairs) -> None:
@@ -238,8 +281,11 @@ class Deconfliction:
         conflict.still_holds(finding=finding.as_dict(), parties=parties, envelope=envelope)
         return conflict
 
+    def _key(self) -> bytes:
+        return self.digest_key or self.keys().matching
+
     def _digest(self, identifier: dict[str, Any]) -> str:
-        return identifier_digest(self.digest_key or self.keys().matching, identifier)
+        return identifier_digest(self._key(), identifier)
 
     def _areas(self, session: Session, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], AreaIndex]:
         ids, records = self.keys(), {}

@@ -135,11 +135,13 @@ class Investigations:
             check_version(inv, expected_version)
             inv.add_subject(subject_id=subject_id, details=details, now=_now(), envelope=ctx.envelope)
             session.add(inv)
-            identifiers = inv.subjects[str(subject_id)]["identifiers"]
-            number = new_deconfliction_number(_now()) if identifiers else None
+            subject = inv.subjects[str(subject_id)]
+            identifiers = subject["identifiers"]
+            number = new_deconfliction_number(_now()) if identifiers or subject["kind"] == "person" else None
             check = self.deconfliction.register(
                 session, investigation_id=str(inv.id), agency=ctx.actor.agency, subject_id=str(subject_id),
-                identifiers=identifiers, number=number or "", point_of_contact=contact, envelope=ctx.envelope)
+                identifiers=identifiers, number=number or "", point_of_contact=contact, envelope=ctx.envelope,
+                person_name=subject["name"] if subject["kind"] == "person" else None)
             return {**subject_view(inv, str(subject_id)), "deconfliction_number": number,
                     "deconfliction": deconfliction_answer(check, ctx.actor.agency, own=str(subject_id))}
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from domain.deconfliction import TARGET_ADDRESS_M, Finding, overlap
 from domain.geo import path_distance_m
+from domain.name_match import POSSIBLE_MATCH_THRESHOLD
 
 REGISTRATION_LIFETIME = timedelta(days=730)  # published: SAFETNet
 
@@ -74,3 +75,22 @@ def address_match(operation: Mapping[str, Any], target: Mapping[str, Any], now: 
     points = [(p[0], p[1]) for p in operation["path"]]
     distance = path_distance_m(points, [(target["path"][0][0], target["path"][0][1])])
     return Finding("target_address", "medium", round(distance)) if distance <= TARGET_ADDRESS_M else None
+
+
+def name_blocks(folded: str) -> list[str]:
+    """The blocks a folded person's name is indexed under for possible matches: first initial with the last
+    word, and the other way round, so that reordered names ("GARCIA JOSE") meet as well as variants."""
+    words = folded.split()
+    if not words:
+        return []
+    first, last = words[0], words[-1]
+    return sorted({f"{first[0]}|{last}", f"{last[0]}|{first}"})
+
+
+def name_match(mine: Mapping[str, Any], other: Mapping[str, Any], similarity: float, now: datetime) -> Finding | None:
+    """A name alike enough for a person to look at (never an automatic notification): low, coordinators only."""
+    if other.get("role") != "name" or other["investigation_id"] == mine["investigation_id"]:
+        return None
+    if other["expires_at"] <= now or similarity < POSSIBLE_MATCH_THRESHOLD:
+        return None
+    return Finding("identifier", "low")

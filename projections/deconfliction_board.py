@@ -57,6 +57,7 @@ class DeconflictionBoard(Projection):
         f"CREATE TABLE IF NOT EXISTS {NOTIFICATIONS} (agency TEXT NOT NULL, position BIGINT NOT NULL, "
         "side INTEGER NOT NULL, conflict_id TEXT NOT NULL, change TEXT NOT NULL, body TEXT NOT NULL, "
         "PRIMARY KEY (agency, position, side))",
+        f"CREATE INDEX IF NOT EXISTS {NOTIFICATIONS}_position ON {NOTIFICATIONS} (position)",
     )
     topics = frozenset(get_topic(cls) for cls in (*_CHANGES, Operation.Planned, Operation.Amended,
                                                   Operation.Withdrawn))
@@ -280,6 +281,13 @@ class BoardQuery:
                   "starts_at": datetime.fromisoformat(r["starts_at"]), "ends_at": datetime.fromisoformat(r["ends_at"]),
                   "version": int(r["version"])} for r in rows[:limit]]
         return items, (rows[limit - 1]["seq"] if len(rows) > limit else None)
+
+    def latest_by_agency(self, after: int) -> dict[str, int]:
+        """The last notification position of each agency told anything after `after` (what streams wait on)."""
+        with self.db.transaction() as cur:
+            rows = cur.execute(f"SELECT agency, MAX(position) AS position FROM {NOTIFICATIONS} WHERE position > ? "
+                               "GROUP BY agency", [after]).fetchall()
+        return {r["agency"]: int(r["position"]) for r in rows}
 
     @staticmethod
     def _upcoming(cur: Any, now: datetime, hours: int, bbox: Any) -> list[dict[str, Any]]:

@@ -129,6 +129,7 @@ ROUTES = {
         Route("board", "GET", f"{API}/coordination/board",
               lambda case: f"{API}/coordination/board?min_position={case.position}&hours=168", prepare=_conflict),
         Route("notifications", "GET", f"{API}/notifications", lambda case: f"{API}/notifications?limit=5"),
+        Route("notification stream", "GET", f"{API}/notifications/stream", lambda case: f"{API}/notifications/stream"),
         Route("read conflict", "GET", CONFLICT, _cf, prepare=_conflict),
         Route("take conflict", "POST", f"{CONFLICT}/take", lambda case: f"{_cf(case)}/take",
               lambda caller, case: {}, prepare=_conflict),
@@ -156,11 +157,12 @@ def _row(**statuses: int) -> dict[str, int]:
 def _case_route_denial(status: int) -> dict[str, int]:
     return {"list": status, "open": status, **{name: status for name in _ITEM_ROUTES}, "audit": 403,
             "plan operation": status, **{name: status for name in _OPERATION_ROUTES + _CONFLICT_ROUTES},
-            "list conflicts": status, "board": 403, "notifications": status, "list operations": status}
+            "list conflicts": status, "board": 403, "notifications": status, "list operations": status,
+            "notification stream": status}
 
 
 # Every case reader lists its agency's conflicts and notifications; only coordinators read the board.
-_AGENCY_READS = {"list conflicts": 200, "board": 403, "notifications": 200}
+_AGENCY_READS = {"list conflicts": 200, "board": 403, "notifications": 200, "notification stream": 200}
 
 
 def _operations(plan: int, read: int, write: int) -> dict[str, int]:
@@ -199,7 +201,7 @@ MATRIX: dict[str, dict[str, int]] = {
                   **_operations(404, 404, 404), **_NOT_PARTY, **_AGENCY_READS},
     # The coordination group sees every conflict, and nothing of the cases behind them.
     "ocg_coordinator": {**_case_route_denial(403), **_conflicts(read=200, take=200, acknowledge=403, settle=200),
-                        "list conflicts": 200, "board": 200, "notifications": 200},
+                        "list conflicts": 200, "board": 200, "notifications": 200, "notification stream": 200},
 }
 
 # Agencies that see the case in their list.
@@ -283,6 +285,20 @@ def _call(world: World, caller: str, route: Route, case: Case, path: str | None 
                              headers=headers)
 
 
+def _check_stream(world: World, caller: str, route: Route, case: Case, expected: int) -> None:
+    """A stream never ends by itself: read its status and first frame, then hang up."""
+    response = world.client.get(route.path(case), headers=as_(caller), buffered=False)
+    try:
+        assert response.status_code == expected, response.status_code
+        if expected == 200:
+            assert response.mimetype == "text/event-stream"
+            assert next(iter(response.response)).startswith(b"retry:")
+        else:
+            assert response.mimetype == "application/problem+json"
+    finally:
+        response.close()
+
+
 def _check_allowed_body(route: Route, caller: str, case: Case, body: dict[str, Any]) -> None:
     agency = CALLERS[caller][1]
     if route.name == "list":
@@ -329,6 +345,9 @@ def test_access_matrix(world: World, caller: str, method: str, rule: str, expect
     if route.prepare is not None:
         route.prepare(world.client, case)
 
+    if route.name == "notification stream":
+        _check_stream(world, caller, route, case, expected)
+        return
     response = _call(world, caller, route, case)
 
     if expected < 400:

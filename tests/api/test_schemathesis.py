@@ -23,7 +23,10 @@ def test_every_operation_answers_without_5xx_and_as_documented(app, client, work
                 headers=auth(roles=("agent", "supervisor")))
     schema = schemathesis.openapi.from_wsgi("/openapi.json", app)
     headers = auth(roles=("agent", "supervisor", "auditor"))
-    operations = [result.ok() for result in schema.get_all_operations()]
+    # An event stream never ends, so a generated case would wait on it for its whole life (an hour): its
+    # refusals and frames are tested by tests/api/test_notification_stream.py and the access matrix.
+    operations = [op for op in (result.ok() for result in schema.get_all_operations())
+                  if not op.path.endswith("/stream")]
     assert len(operations) >= 14
 
     for operation in operations:

@@ -153,3 +153,51 @@ def test_a_location_on_anything_but_an_address_is_refused_naming_it(client):
                    {"type": "email", "value": "a@b.org", "location": {"lat": 1, "lon": 1}}, status=422)
 
     assert "identifiers.0.location" in refused["errors"]
+
+
+def _alike_names(client: Any) -> tuple[dict[str, Any], Any]:
+    """HSI and DEA add people whose names are alike (no identifier in common): DEA's response and its position."""
+    _add(client, open_case(client, "hsi_agent"), "hsi_agent", name="Jose Luis Garcia")
+    dea = open_case(client, "dea_agent")
+    response = client.post(f"{dea.url}/subjects", json={"kind": "person", "name": "José L. García", "role": "leader"},
+                           headers=as_("dea_agent"))
+    return created(response), response.headers["Pathways-Log-Position"]
+
+
+def test_a_name_alike_another_cases_is_not_told_to_either_party(client):
+    body, _ = _alike_names(client)
+
+    assert body["deconfliction"]["status"] == "cleared"
+
+
+def test_a_name_alike_another_cases_is_a_low_possible_match_on_the_coordinators_board(client, worker):
+    _, position = _alike_names(client)
+
+    board = created(client.get(f"/api/v1/coordination/board?min_position={position}",
+                               headers=as_("ocg_coordinator")), 200)
+
+    assert [(c["kind"], c["severity"]) for c in board["open"]] == [("identifier", "low")]
+    assert {p["agency"] for p in board["open"][0]["parties"]} == {"HSI", "DEA"}
+
+
+def test_a_possible_name_match_sends_no_notification_and_is_invisible_to_the_parties(client, worker):
+    _, position = _alike_names(client)
+    board = created(client.get(f"/api/v1/coordination/board?min_position={position}",
+                               headers=as_("ocg_coordinator")), 200)
+    conflict_id = board["open"][0]["id"]
+
+    problem(client.get(f"{CONFLICTS}/{conflict_id}", headers=as_("hsi_agent")), 404)
+    assert created(client.get(NOTIFICATIONS, headers=as_("hsi_agent")), 200)["items"] == []
+
+
+def test_names_of_different_people_sharing_a_surname_are_no_possible_match(client, worker):
+    _add(client, open_case(client, "hsi_agent"), "hsi_agent", name="Juan Perez")
+    dea = open_case(client, "dea_agent")
+    response = client.post(f"{dea.url}/subjects", json={"kind": "person", "name": "Pedro Perez", "role": "leader"},
+                           headers=as_("dea_agent"))
+    created(response)
+
+    board = created(client.get(f"/api/v1/coordination/board?min_position={response.headers['Pathways-Log-Position']}",
+                               headers=as_("ocg_coordinator")), 200)
+
+    assert board["open"] == []
