@@ -186,11 +186,13 @@ class Deconfliction:
     def register(
         self, session: Session, *, investigation_id: str, agency: str, subject_id: str,
         identifiers: list[dict[str, Any]], number: str, point_of_contact: dict[str, Any], envelope: Envelope,
-        person_name: str | None = None,
+        person_name: str | None = None, previous: Iterable[dict[str, Any]] = (),
     ) -> Check:
         """Register a subject's identifiers for matching: each one against every other investigation's; and a
-        person's name for possible matches that only coordinators see."""
+        person's name for possible matches that only coordinators see. `previous` are the identifiers a
+        correction replaced: they leave the index, and their matches that no longer hold become obsolete."""
         now, pairs, result = datetime.now(UTC), _Pairs(), Check()
+        self._unregister(session, subject_id, identifiers, previous, pairs)
         mine = None
         for identifier in identifiers:
             mine = registration(ref=subject_id, investigation_id=investigation_id, agency=agency, number=number,
@@ -214,6 +216,16 @@ class Deconfliction:
         if mine is not None:
             self._settle_all(session, mine, pairs, result, envelope, "")
         return result
+
+    def _unregister(self, session: Session, subject_id: str, identifiers: list[dict[str, Any]],
+                    previous: Iterable[dict[str, Any]], pairs: _Pairs) -> None:
+        kept = {self._digest(i) for i in identifiers}
+        gone = {self._digest(i) for i in previous} - kept
+        for record in self._targets(session, gone).values():
+            pairs.examined.update(("identifier", ref) for ref, other in record.entries.items()
+                                  if ref != subject_id and other.get("role") == "registration")
+            record.leave(subject_id)
+            session.add(record)
 
     def _possible_names(self, session: Session, mine: dict[str, Any], folded: str, now: datetime, result: Check,
                         pairs: _Pairs) -> None:

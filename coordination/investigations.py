@@ -24,6 +24,7 @@ from domain.investigation import Investigation
 from domain.sharing import sees_contribution
 
 KIND = Investigation  # the record these use cases act on, for the cross-cutting history and access code
+REGISTERED = frozenset({"identifiers", "name", "date_of_birth"})  # what target deconfliction matches a subject on
 
 
 def _now() -> datetime:
@@ -128,25 +129,34 @@ class Investigations:
         """Add a subject of the network; its identifiers are registered and checked against every other case's."""
         subject_id = uuid4()
         details = dict(details)
-        contact = details.pop("point_of_contact", None) or {"name": ctx.actor.name or ctx.actor.sub, "phone": "",
-                                                             "email": None}
+        contact = details.pop("point_of_contact", None)
 
         def decide(session: Session, inv: Investigation) -> dict[str, Any]:
             check_version(inv, expected_version)
             inv.add_subject(subject_id=subject_id, details=details, now=_now(), envelope=ctx.envelope)
             session.add(inv)
-            subject = inv.subjects[str(subject_id)]
-            identifiers = subject["identifiers"]
-            number = new_deconfliction_number(_now()) if identifiers or subject["kind"] == "person" else None
-            check = self.deconfliction.register(
-                session, investigation_id=str(inv.id), agency=ctx.actor.agency, subject_id=str(subject_id),
-                identifiers=identifiers, number=number or "", point_of_contact=contact, envelope=ctx.envelope,
-                person_name=subject["name"] if subject["kind"] == "person" else None)
+            number, check = self._register(session, ctx, inv, str(subject_id), contact)
             return {**subject_view(inv, str(subject_id)), "deconfliction_number": number,
                     "deconfliction": deconfliction_answer(check, ctx.actor.agency, own=str(subject_id))}
 
         return self.runner.run(ctx, decide, target=contributing(inv_id),
                                retry_on_conflict=True, guarded=guards(expected_version))
+
+    def _register(
+        self, session: Session, ctx: RequestContext, inv: Investigation, subject_id: str,
+        contact: dict[str, Any] | None = None, previous: list[dict[str, Any]] | None = None,
+    ) -> tuple[str | None, Any]:
+        """Register the subject as it now stands for target deconfliction, in this command's save."""
+        subject = inv.subjects[subject_id]
+        person = subject["kind"] == "person"
+        number = new_deconfliction_number(_now()) if subject["identifiers"] or person else None
+        contact = contact or {"name": ctx.actor.name or ctx.actor.sub, "phone": "", "email": None}
+        check = self.deconfliction.register(
+            session, investigation_id=str(inv.id), agency=subject.get("agency", inv.owning_agency),
+            subject_id=subject_id, identifiers=subject["identifiers"], number=number or "",
+            point_of_contact=contact, envelope=ctx.envelope, person_name=subject["name"] if person else None,
+            previous=previous or [])
+        return number, check
 
     def share(
         self, ctx: RequestContext, inv_id: UUID, *, agency: str, access_level: str, expected_version: int | None
@@ -206,9 +216,14 @@ class Investigations:
 
         def decide(session: Session, inv: Investigation) -> dict[str, Any]:
             check_version(inv, expected_version)
-            inv.correct(corrects=corrects, entry=self._entry(inv_id, corrects), changes=changes, reason=reason,
-                        now=_now(), envelope=ctx.envelope)
+            entry = self._entry(inv_id, corrects)
+            subject_id = (entry or {}).get("subject_id")
+            previous = list(inv.subjects[subject_id]["identifiers"]) if subject_id in inv.subjects else []
+            inv.correct(corrects=corrects, entry=entry, changes=changes, reason=reason, now=_now(),
+                        envelope=ctx.envelope)
             session.add(inv)
+            if subject_id and set(changes) & REGISTERED:
+                self._register(session, ctx, inv, subject_id, previous=previous)  # matching follows the correction
             return {"investigation_id": inv.id, "entry_version": inv.version, "version": inv.version,
                     "corrects": corrects}
 
@@ -216,7 +231,8 @@ class Investigations:
             inv.check_may_correct(self._entry(inv_id, corrects), ctx.actor)
 
         target = Target(Investigation, inv_id, access.CONTRIBUTE, also=may_correct)
-        return self.runner.run(ctx, decide, target=target, retry_on_conflict=False, guarded=guards(expected_version))
+        # A lost race on an index record is retried; the retry checks If-Match again (check_version).
+        return self.runner.run(ctx, decide, target=target, retry_on_conflict=True)
 
     def _entry(self, inv_id: UUID, version: int) -> dict[str, Any] | None:
         """The stored event at `version`, described as an entry of the case (None if there is none)."""

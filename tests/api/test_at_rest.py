@@ -71,6 +71,27 @@ def _audit_store_down_for_one_request(client: Any, services: bootstrap.Services,
     assert services.audit.spool is not None and services.audit.spool.pending()
 
 
+def _plan_with_the_marker(client: Any, investigation_id: str, marker: str) -> None:
+    """An operation whose plan says the marker everywhere it can, and a conflict with another agency's, so
+    that the index records, the conflict, the board and the notifications all hold its point of contact."""
+    place = {"lat": 25.7617, "lon": -80.1918, "address": f"{marker} Warehouse, Miami"}
+    contact = {"name": f"Det. {marker}", "phone": "+1 305 555 0100", "email": f"{marker}@hsi.example"}
+    _post(client, f"{API}/operations", {
+        "investigation_id": investigation_id, "kind": "raid", "title": f"Raid {marker}", "location": place,
+        "starts_at": "2031-03-10T10:00:00Z", "ends_at": "2031-03-10T12:00:00Z", "point_of_contact": contact,
+        "undercover": False, "armed_subjects": True}, marker, 201)
+    dea = {"Authorization": f"Bearer {token('dave', 'DEA', ('agent',))}"}
+    theirs = created(client.post(CASES, json={"title": "Theirs", "threat_domain": "drug_trafficking"}, headers=dea))
+    response = client.post(f"{API}/operations", headers=dea, json={
+        "investigation_id": theirs["id"], "kind": "raid", "location": {"lat": 25.7618, "lon": -80.1918},
+        "starts_at": "2031-03-10T10:00:00Z", "point_of_contact": {"name": "Dave", "phone": "+1 202 555 0100"},
+        "undercover": False, "armed_subjects": False})
+    assert created(response)["deconfliction"]["status"] == "conflict"
+    position = response.headers["Pathways-Log-Position"]
+    notified = created(client.get(f"{API}/deconfliction/conflicts?min_position={position}", headers=dea), 200)
+    assert notified["items"][0]["counterpart"]["point_of_contact"]["name"] == f"Det. {marker}"
+
+
 def write_the_marker_everywhere(client: Any, services: bootstrap.Services, marker: str, tmp_path: Path) -> str:
     """Every free-text and identifying field of a case, through the API; returns the case's url."""
     opened = _post(client, CASES, {"title": f"Title {marker}", "threat_domain": "human_smuggling",
@@ -99,6 +120,7 @@ def write_the_marker_everywhere(client: Any, services: bootstrap.Services, marke
         "corrects": subject["entry_version"], "reason": f"Subject reason {marker}",
         "changes": {"name": f"Renamed {marker}", "identifiers": [{"type": "passport", "value": f"{marker}9",
                                                                   "country": "MX"}]}}, marker, 201, If_Match="*")
+    _plan_with_the_marker(client, opened.get_json()["id"], marker)
     changed = _post(client, f"{case_url}/status", {"status": "active", "reason": f"Status {marker}"}, marker, 200,
                     If_Match="*")
     # A refused request's query string is copied into its audit record.

@@ -201,3 +201,36 @@ def test_names_of_different_people_sharing_a_surname_are_no_possible_match(clien
                                headers=as_("ocg_coordinator")), 200)
 
     assert board["open"] == []
+
+
+def _correct_identifiers(client: Any, case: Case, caller: str, subject: dict[str, Any], phone: str) -> Any:
+    response = client.post(f"{case.url}/corrections", json={
+        "corrects": subject["entry_version"], "reason": "wrong number",
+        "changes": {"identifiers": [{"type": "phone", "value": phone}]}}, headers=as_(caller, If_Match="*"))
+    created(response)
+    return response.headers["Pathways-Log-Position"]
+
+
+def _listed(client: Any, caller: str, position: str) -> list[tuple[str, str]]:
+    items = created(client.get(f"{CONFLICTS}?min_position={position}", headers=as_(caller)), 200)["items"]
+    return [(c["kind"], c["status"]) for c in items]
+
+
+def test_an_identifier_added_by_a_correction_is_matched(client, worker):
+    _add(client, open_case(client, "hsi_agent"), "hsi_agent", {"type": "phone", "value": "+1 212 555 0111"})
+    dea = open_case(client, "dea_agent")
+    theirs = _add(client, dea, "dea_agent", {"type": "phone", "value": "+1 212 555 0199"}, name="Ana Ruiz")
+
+    position = _correct_identifiers(client, dea, "dea_agent", theirs, "+1 212 555 0111")
+
+    assert _listed(client, "hsi_agent", position) == [("identifier", "detected")]
+
+
+def test_an_identifier_corrected_away_makes_its_match_obsolete(client, worker):
+    _add(client, open_case(client, "hsi_agent"), "hsi_agent", {"type": "phone", "value": "+1 212 555 0111"})
+    dea = open_case(client, "dea_agent")
+    theirs = _add(client, dea, "dea_agent", {"type": "phone", "value": "+1 212 555 0111"}, name="Ana Ruiz")
+
+    position = _correct_identifiers(client, dea, "dea_agent", theirs, "+1 212 555 0199")
+
+    assert _listed(client, "hsi_agent", position) == [("identifier", "obsolete")]

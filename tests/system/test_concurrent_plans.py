@@ -112,7 +112,8 @@ def test_twelve_agencies_planning_the_same_raid_at_once_are_each_paired_exactly_
     for agency, conflict in mentions:
         other = conflict["counterpart"]["agency"]
         assert conflict["status"] == "detected" and conflict["kind"] == "event_proximity", conflict
-        assert conflict["own"] == {"operation_id": operations[agency], "deconfliction_number": numbers[agency]}
+        assert conflict["own"] == {"operation_id": operations[agency], "subject_id": None,
+                                   "deconfliction_number": numbers[agency]}
         assert conflict["counterpart"]["deconfliction_number"] == numbers[other]
         assert conflict["counterpart"]["point_of_contact"]["name"] == f"Sgt {other}"
         assert answers[agency][1]["deconfliction"]["status"] == "conflict"
