@@ -285,3 +285,12 @@ class RegisteredSubjectSchema(SubjectSchema):
     deconfliction_number = fields.String(required=True, allow_none=True,
                                          metadata={"description": "proof its identifiers were checked"})
     deconfliction = fields.Nested(DeconflictionSchema, required=True)
+
+
+class RenewedRegistrationSchema(ma.Schema):
+    investigation_id = fields.UUID(required=True)
+    subject_id = fields.UUID(required=True)
+    deconfliction_number = fields.String(required=True, allow_none=True)
+    registered_until = fields.DateTime(required=True)
+    version = fields.Integer(required=True)
+    deconfliction = fields.Nested(DeconflictionSchema, required=True)

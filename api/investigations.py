@@ -90,6 +90,17 @@ class Subjects(MethodView):
             context(), investigation_id, details=body, expected_version=if_match()))
 
 
+@blp.route("/<uuid:investigation_id>/subjects/<uuid:subject_id>/registration")
+class Registration(MethodView):
+    """A subject's registration for target deconfliction, which lapses after 24 months unless renewed."""
+
+    @headers(idempotency_key=True)
+    @blp.response(200, deconfliction_schemas.RenewedRegistrationSchema)
+    def post(self, investigation_id: UUID, subject_id: UUID) -> Any:
+        """Renew the subject's registration for another 24 months; it is checked again as it is renewed."""
+        return written(services().investigations.renew_registration(context(), investigation_id, subject_id))
+
+
 @blp.route("/<uuid:investigation_id>/shares")
 class Shares(MethodView):
     """The agencies a case is shared with."""

@@ -22,6 +22,7 @@ from coordination.errors import CoordinationError, NotFound, PreconditionRequire
 from domain.case_numbers import CaseNumberSequence
 from domain.investigation import Investigation
 from domain.sharing import sees_contribution
+from domain.targets import REGISTRATION_LIFETIME
 
 KIND = Investigation  # the record these use cases act on, for the cross-cutting history and access code
 REGISTERED = frozenset({"identifiers", "name", "date_of_birth"})  # what target deconfliction matches a subject on
@@ -141,6 +142,21 @@ class Investigations:
 
         return self.runner.run(ctx, decide, target=contributing(inv_id),
                                retry_on_conflict=True, guarded=guards(expected_version))
+
+    def renew_registration(self, ctx: RequestContext, inv_id: UUID, subject_id: UUID) -> Outcome:
+        """Register a subject's identifiers for another 24 months, checked again against every other case's."""
+
+        def decide(session: Session, inv: Investigation) -> dict[str, Any]:
+            subject = inv.subjects.get(str(subject_id))
+            if subject is None or not sees_contribution(ctx.actor.agency, inv.owning_agency,
+                                                        subject.get("agency", inv.owning_agency)):
+                raise NotFound("no such subject in this investigation")
+            number, check = self._register(session, ctx, inv, str(subject_id))
+            return {"investigation_id": inv.id, "subject_id": subject_id, "deconfliction_number": number,
+                    "registered_until": _now() + REGISTRATION_LIFETIME, "version": inv.version,
+                    "deconfliction": deconfliction_answer(check, ctx.actor.agency, own=str(subject_id))}
+
+        return self.runner.run(ctx, decide, target=contributing(inv_id), retry_on_conflict=True)
 
     def _register(
         self, session: Session, ctx: RequestContext, inv: Investigation, subject_id: str,

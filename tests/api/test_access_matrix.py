@@ -84,6 +84,15 @@ def _conflict(client: Any, case: Case) -> None:
     case.position = int(response.headers["Pathways-Log-Position"])
 
 
+def _subject(client: Any, case: Case) -> None:
+    """HSI adds a subject with a phone to the shared case."""
+    response = client.post(f"{case.url}/subjects", headers=as_("hsi_agent"), json={
+        "kind": "person", "name": "Rosa Diaz", "role": "finance", "identifiers": [{"type": "phone",
+                                                                                  "value": "+52 55 1234 5678"}]})
+    case.body["subject"] = created(response)
+    case.version = case.body["subject"]["version"]
+
+
 def _op(case: Case) -> str:
     return f"{OPERATIONS}/{case.body['operation']['id']}"
 
@@ -105,6 +114,9 @@ ROUTES = {
         Route("add subject", "POST", f"{ITEM}/subjects", lambda case: f"{case.url}/subjects",
               lambda caller, case: {"kind": "person", "name": "Juan Perez", "role": "transporter",
                                     "identifiers": [{"type": "phone", "value": "+52 962 123 4567"}]}),
+        Route("renew registration", "POST", f"{ITEM}/subjects/<uuid:subject_id>/registration",
+              lambda case: f"{case.url}/subjects/{case.body['subject']['subject_id']}/registration",
+              prepare=_subject),
         Route("share", "POST", f"{ITEM}/shares", lambda case: f"{case.url}/shares",
               lambda caller, case: {"agency": "TCIU-EC", "access": "read"}),
         Route("revoke share", "DELETE", f"{ITEM}/shares/<string:agency>", lambda case: f"{case.url}/shares/DEA"),
@@ -145,7 +157,7 @@ ROUTES = {
 _OPERATION_ROUTES = ("read operation", "amend operation", "withdraw operation")
 _CONFLICT_ROUTES = ("read conflict", "take conflict", "acknowledge conflict", "resolve conflict", "escalate conflict")
 
-_ITEM_ROUTES = ("read", "list subjects", "log action", "add subject",  # every route under one case
+_ITEM_ROUTES = ("read", "list subjects", "log action", "add subject", "renew registration",  # every route of a case
                 "share", "revoke share", "change status", "correct",
                 "timeline", "integrity")
 
@@ -181,20 +193,25 @@ _NOT_PARTY = _conflicts(read=404, take=404, acknowledge=404, settle=404)
 
 MATRIX: dict[str, dict[str, int]] = {
     "hsi_agent": _row(list=200, open=201, read=200, list_subjects=200, log_action=201, add_subject=201,
+                      renew_registration=200,
                       share=200, revoke_share=200, change_status=403, correct=201, timeline=200, integrity=200,
                       audit=403) | _operations(201, 200, 200) | _PARTY_WRITER | _AGENCY_READS,
     "hsi_supervisor": _row(list=200, open=201, read=200, list_subjects=200, log_action=201, add_subject=201,
+                           renew_registration=200,
                            share=200, revoke_share=200, change_status=200, correct=201, timeline=200,
                            integrity=200, audit=403) | _operations(201, 200, 200) | _PARTY_WRITER | _AGENCY_READS,
     "hsi_analyst": _row(list=200, open=403, read=200, list_subjects=200, log_action=403, add_subject=403,
+                        renew_registration=403,
                         share=403, revoke_share=403, change_status=403, correct=403, timeline=200, integrity=200,
                         audit=403) | _operations(403, 200, 403) | _conflicts(200, 403, 403, 403) | _AGENCY_READS,
     "hsi_prosecutor": _case_route_denial(403),
     "hsi_auditor": {**_case_route_denial(403), "audit": 200},
     "dea_agent": _row(list=200, open=201, read=200, list_subjects=200, log_action=403, add_subject=403,
+                      renew_registration=403,
                       share=403, revoke_share=403, change_status=403, correct=403, timeline=200, integrity=200,
                       audit=403) | _operations(403, 200, 403) | _NOT_PARTY | _AGENCY_READS,
     "cbp_agent": _row(list=200, open=201, read=200, list_subjects=200, log_action=201, add_subject=201,
+                      renew_registration=200,
                       share=403, revoke_share=403, change_status=403, correct=201, timeline=200, integrity=200,
                       audit=403) | _operations(201, 200, 200) | _NOT_PARTY | _AGENCY_READS,
     "fbi_agent": {**{name: 404 for name in _ITEM_ROUTES}, "list": 200, "open": 201, "audit": 403,
@@ -316,6 +333,8 @@ def _check_allowed_body(route: Route, caller: str, case: Case, body: dict[str, A
         assert [item["version"] for item in body["items"]][:1] == [1]
     elif route.name == "integrity":
         assert body["intact"] is True and body["events"] == case.version
+    elif route.name == "renew registration":
+        assert body["subject_id"] == case.body["subject"]["subject_id"] and body["version"] == case.version
     elif route.name == "plan operation":
         assert body["investigation_id"] == case.id and body["owning_agency"] == agency
     elif route.name in _OPERATION_ROUTES:
@@ -360,7 +379,8 @@ def test_access_matrix(world: World, caller: str, method: str, rule: str, expect
     if expected == 404:
         # Not shared is indistinguishable from absent: the same answer as for an id that names nothing.
         absent = Case(id=str(uuid.uuid4()), version=case.version, position=case.position,
-                      body={"operation": {"id": str(uuid.uuid4())}, "conflict": {"id": str(uuid.uuid4())}})
+                      body={"operation": {"id": str(uuid.uuid4())}, "conflict": {"id": str(uuid.uuid4())},
+                            "subject": {"subject_id": str(uuid.uuid4())}})
         twin = problem(_call(world, caller, route, absent), 404)
         assert {k: refused[k] for k in ("type", "title", "detail")} == {k: twin[k] for k in ("type", "title", "detail")}
 

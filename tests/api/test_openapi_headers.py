@@ -32,6 +32,7 @@ WRITE_OPERATIONS: dict[tuple[str, str], tuple[dict[str, Any] | None, str]] = {
     ("delete", CASE_URL + "/shares/{agency}"): (None, OPTIONAL),
     ("post", CASE_URL + "/status"): ({"status": "active", "reason": "approved"}, REQUIRED),
     ("post", CASE_URL + "/corrections"): ({"corrects": 1, "changes": {"title": "x"}, "reason": "r"}, REQUIRED),
+    ("post", CASE_URL + "/subjects/{subject_id}/registration"): (None, ABSENT),
     ("post", OPERATIONS): (None, ABSENT),  # its body needs the case: see _body
     ("post", OPERATIONS + "/{operation_id}/amend"): ({"title": "Dawn entry"}, REQUIRED),
     ("post", OPERATIONS + "/{operation_id}/withdraw"): ({"reason": "called off"}, OPTIONAL),
@@ -45,6 +46,10 @@ WRITE_OPERATIONS: dict[tuple[str, str], tuple[dict[str, Any] | None, str]] = {
 def _setup(client, case, path: str) -> dict[str, str]:
     """The ids a route's path names besides the case: an operation of it, a conflict of that with DEA's."""
     ids = {"investigation_id": case.id, "agency": "DEA"}
+    if "{subject_id}" in path:
+        added = client.post(f"/api/v1/investigations/{case.id}/subjects", headers=as_("hsi_supervisor"),
+                            json={"kind": "person", "name": "Rosa Diaz", "role": "finance"})
+        ids["subject_id"] = added.get_json()["subject_id"]
     if "{operation_id}" in path or "{conflict_id}" in path:
         ids["operation_id"] = plan(client, case, "hsi_supervisor")["id"]
     if "{conflict_id}" in path:

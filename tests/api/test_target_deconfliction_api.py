@@ -234,3 +234,18 @@ def test_an_identifier_corrected_away_makes_its_match_obsolete(client, worker):
     position = _correct_identifiers(client, dea, "dea_agent", theirs, "+1 212 555 0199")
 
     assert _listed(client, "hsi_agent", position) == [("identifier", "obsolete")]
+
+
+def test_renewing_a_registration_keeps_it_for_twenty_four_more_months_and_checks_it_again(client):
+    hsi = open_case(client, "hsi_agent")
+    ours = _add(client, hsi, "hsi_agent", {"type": "phone", "value": "+1 212 555 0111"})
+    _add(client, open_case(client, "dea_agent"), "dea_agent", {"type": "phone", "value": "+1 212 555 0111"},
+         name="Ana Ruiz")
+
+    renewed = created(client.post(f"{hsi.url}/subjects/{ours['subject_id']}/registration",
+                                  headers=as_("hsi_agent")), 200)
+
+    until = datetime.fromisoformat(renewed["registered_until"])
+    assert timedelta(days=729) < until - datetime.now(UTC) <= timedelta(days=730)
+    assert [(c["kind"], c["counterpart"]["agency"]) for c in renewed["deconfliction"]["conflicts"]] == [
+        ("identifier", "DEA")]
