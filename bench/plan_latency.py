@@ -1,0 +1,784 @@
+"""Planning an operation (POST /api/v1/operations) through real gunicorn, 16 planners, a store of 100k plans.
+
+    .venv/bin/python bench/plan_latency.py [--store sqlite|postgres|both] [--quick] [--planners 16]
+                                          [--seconds 30] [--warmup 5] [--profile auto|always|never]
+
+The issue's goal: "POST /api/v1/operations through real gunicorn with 16 concurrent planners: p99 under 25 ms at
+100k (SQLite) and under 50 ms (PostgreSQL)", with 100k active operations and 1M registered identifiers in the
+store. For each store (SQLite: a temporary data directory; PostgreSQL: a throwaway schema bench_<random> and its
+_audit schema, both dropped afterwards), on a fresh store:
+
+1. `bootstrap.migrate`, then the deployment's NaturalKeys (`services.operations.runner.keys()`, which establishes
+   the deployment record on the empty ledger, as the first request would) and its digest key
+   (PATHWAYS_DECONFLICTION_KEY is not set: `NaturalKeys.matching`);
+2. the fill, straight into the ledger with `ledger.save` (no HTTP, no Operation aggregates), in batches of
+   ~10,000 events, progress printed:
+   - N active operations' AreaIndex entries (as `Deconfliction.entry_of` writes them: `footprint` + ref + role),
+     placed as bench/deconfliction_query.py places them (its `plan`, `fill_ledger`): 70 % around 20 US metros
+     (gaussian, sigma 15 km), 30 % uniform over the CONUS box, starts uniform over the next 30 days, windows of
+     2-6 h, kinds mixed, half the mobile ones with a route; one Entered event per entry per (cell, day) key, so
+     the library snapshots every record at each 50th event as the live path does. Every cell an operation is
+     indexed under also gets its (cell, "targets") record (Started only, no registered address): the live path
+     creates it with the first plan in that cell, so a store that got to N plans through the API has it;
+   - M registered identifiers: one TargetIndex record each (`keys.target(identifier_digest(key, ...))`) holding
+     one registration entry (`domain.targets.registration`), half phones (+1 and ten digits, E.164 as
+     `normalise_identifier` gives it) and half emails, of made-up people (two identifiers each, five people per
+     made-up investigation, registered within the last 23 months);
+   PostgreSQL's tables are then VACUUM ANALYZEd, SQLite's WAL checkpointed;
+3. the default deployment through bench/harness.py: `gunicorn -c gunicorn.conf.py wsgi:app` with its defaults
+   (2 gthread workers x 256 threads) and `pathways worker`, which first folds the whole fill (waited for);
+4. via HTTP, per planner agency (16): one investigation, 4 subjects (a phone and an email each; the first
+   subject's phone is one of the M registered, so its answer must name one identifier match: the check that the
+   fill used the deployment's keys);
+5. the measured phase, once no other bench runs (`pgrep -f "bench/(deconfliction_query|streams).py"` polled every
+   10 s, up to 20 min) and the machine is quiet (bench/harness.py's wait_for_quiet, up to 60 s): 16 planner
+   threads, one keep-alive http.client connection each, POST plans without pause for `--warmup` (untimed) then
+   `--seconds` s. A plan is drawn from the same distribution as the fill (its times from the moment it is sent):
+   most are cleared, some conflict with filled operations or each other (the share is reported); 30 % name one
+   or two of their case's subjects (E3: their TargetIndex records are loaded and written too);
+6. per store: requests, non-201 (must be 0: a 503 is a race retried for 10 s and lost), p50/p95/p99/max of the
+   201s, plans/s, CPU seconds (server / database / client / other) and per plan, the goal met or not; whether
+   another bench ran during the phase (pgrep every 2 s);
+7. if the goal is missed (`--profile auto`), py-spy samples both gunicorn workers (on-CPU stacks, 100 Hz) for
+   `--profile-seconds` of the same load after the measured phase, and the samples are split by what the request
+   was doing (loading index records, Conflict look-ups, the save, audit, ...) and by what the leaf was
+   (database I/O, event decoding, deepcopy from the cache, JSON, ...).
+
+Prints a markdown table; writes the raw results to bench/results/plan_latency_<timestamp>.json (git-ignored).
+Everything runs on 127.0.0.1 and stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import http.client
+import json
+import os
+import random
+import re
+import secrets
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter, defaultdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid5
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.deconfliction_query import AGENCIES, BATCH_EVENTS, EPOCH, RULES, fill_ledger, plan  # noqa: E402
+from bench.harness import METER, VENV_BIN, Deployment, pg_exec, store_env  # noqa: E402
+from bench.load import Client, percentile  # noqa: E402
+from bench.report import machine  # noqa: E402
+from coordination import bootstrap  # noqa: E402
+from coordination.config import Settings  # noqa: E402
+from coordination.ledger import Ledger, ledger_env  # noqa: E402
+from coordination.tokens import mint_dev_token  # noqa: E402
+from domain.deconfliction import TARGETS, footprint, index_cells, index_keys  # noqa: E402
+from domain.identifiers import normalise_identifier  # noqa: E402
+from domain.keys import NaturalKeys  # noqa: E402
+from domain.target_index import TargetIndex  # noqa: E402
+from domain.targets import identifier_digest, registration  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+PLANNER_AGENCIES = ("HSI", "DEA", "FBI", "ATF", "USMS", "CBP", "LAPD", "NYPD", "HPD", "CPD", "MDPD", "DPD", "PPD",
+                    "SFPD", "BPD", "APD")
+SUBJECTS_PER_CASE = 4
+SUBJECT_SHARE = 0.3  # plans that name one or two of their case's subjects
+GOALS_MS = {"sqlite": 25.0, "postgres": 50.0}
+STORE_NAMES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
+OTHER_BENCHES = r"bench/(deconfliction_query|streams)\.py"
+DEFAULT_WORKERS = 2  # gunicorn.conf.py: PATHWAYS_WORKERS defaults to 2, PATHWAYS_THREADS to 256
+PEOPLE_PER_CASE = 5
+FIRST = ("james", "maria", "robert", "linda", "michael", "ana", "david", "sofia", "daniel", "laura", "jose",
+         "emily", "carlos", "sarah", "luis", "olga", "kevin", "fatima", "ivan", "grace")
+LAST = ("smith", "garcia", "johnson", "martinez", "brown", "lopez", "davis", "gonzalez", "miller", "wilson",
+        "perez", "moore", "sanchez", "clark", "ramirez", "lewis", "torres", "walker", "rivera", "young")
+DOMAINS = ("example.com", "example.net", "example.org", "mail.example", "inbox.example")
+PEOPLE_NS = UUID("2b7e1c4a-6d3f-4a8e-9c21-7f0e5d4b3a19")  # made-up subjects' and cases' ids (uuid5 under it)
+
+
+def say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------------------------- what is filled
+
+
+def shifted(p: dict[str, Any], base: datetime) -> dict[str, Any]:
+    """A deconfliction_query plan (its times from that bench's fixed EPOCH) moved to start from `base`."""
+    delta = base - EPOCH
+    return {**p, "starts_at": p["starts_at"] + delta, "ends_at": p["ends_at"] + delta}
+
+
+def operation_entries(seed: int, count: int, base: datetime) -> list[dict[str, Any]]:
+    """`count` operations' AreaIndex entries, as Deconfliction.entry_of makes them; a few investigations plan
+    several (G1 applies among them)."""
+    rng = random.Random(seed)
+    out: list[dict[str, Any]] = []
+    investigation = str(UUID(int=rng.getrandbits(128), version=4))
+    for n in range(count):
+        if rng.random() < 0.6:
+            investigation = str(UUID(int=rng.getrandbits(128), version=4))
+        p = shifted(plan(rng), base)
+        op_id = str(UUID(int=rng.getrandbits(128), version=4))
+        entry = footprint(operation_id=op_id, investigation_id=investigation, agency=rng.choice(AGENCIES),
+                          number=f"DX26-{n:04X}-F{n % 4096:03X}", plan=p, rule=RULES.of(p["kind"]))
+        out.append({**entry, "ref": op_id, "role": "operation"})
+    return out
+
+
+def index_of(entries: list[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """Every (cell, day) record with its entries, and every (cell, "targets") record (empty)."""
+    by_key: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    cells: set[str] = set()
+    for entry in entries:
+        for key in index_keys(entry):
+            by_key[key].append(entry)
+        cells.update(index_cells(entry))
+    for cell in sorted(cells):
+        by_key[cell, TARGETS] = []
+    return dict(by_key)
+
+
+_PHONE_MOD = 8_000_000_000  # ten-digit US numbers 2000000000..9999999999
+_PHONE_STEP = 2_654_435_761  # coprime with _PHONE_MOD: n -> number is one-to-one
+
+
+def identifier(n: int) -> dict[str, Any]:
+    """Made-up identifier number n (normalised as normalise_identifier gives it): even a phone, odd an email."""
+    person = n // 2
+    if n % 2 == 0:
+        return {"type": "phone", "value": f"+1{2_000_000_000 + person * _PHONE_STEP % _PHONE_MOD}", "country": None}
+    first, last = FIRST[person % len(FIRST)], LAST[person // len(FIRST) % len(LAST)]
+    return {"type": "email", "value": f"{first}.{last}{person}@{DOMAINS[person % len(DOMAINS)]}", "country": None}
+
+
+def fill_targets(ledger: Ledger, keys: NaturalKeys, digest_key: bytes, count: int, now: datetime,
+                 progress: Any) -> int:
+    """`count` TargetIndex records, one registration entry each, saved in batches of ~BATCH_EVENTS events."""
+    rng = random.Random(4242)
+    batch: list[TargetIndex] = []
+    events = 0
+    for n in range(count):
+        ident = identifier(n)
+        person = n // 2
+        case = person // PEOPLE_PER_CASE
+        registered = now - timedelta(days=rng.uniform(0, 700))
+        entry = registration(
+            ref=str(uuid5(PEOPLE_NS, f"subject:{person}")), investigation_id=str(uuid5(PEOPLE_NS, f"case:{case}")),
+            agency=AGENCIES[case % len(AGENCIES)], number=f"DX25-{case:04X}-{person % 65536:04X}",
+            point_of_contact={"name": f"Agent {case % 10_000}", "phone": f"+1 555 {case % 1000:03d} 0100",
+                              "email": None},
+            identifier_type=ident["type"], now=registered)
+        record = TargetIndex.start(id=keys.target(identifier_digest(digest_key, ident)))
+        record.enter(entry)
+        batch.append(record)
+        if 2 * len(batch) >= BATCH_EVENTS:
+            ledger.save(*batch)
+            events += 2 * len(batch)
+            batch = []
+            progress(n + 1, events)
+    if batch:
+        ledger.save(*batch)
+        events += 2 * len(batch)
+        progress(count, events)
+    return events
+
+
+def fill_areas(ledger: Ledger, keys: NaturalKeys, by_key: dict[tuple[str, str], list[dict[str, Any]]],
+               progress: Any) -> int:
+    """deconfliction_query's fill_ledger, fed in slices so that progress can be told."""
+    items = list(by_key.items())
+    events = 0
+    step = max(1, len(items) // 20)
+    for start in range(0, len(items), step):
+        events += fill_ledger(ledger, keys, dict(items[start:start + step]))
+        progress(min(len(items), start + step), events)
+    return events
+
+
+# --------------------------------------------------------------------------------------------- the planners
+
+
+@dataclasses.dataclass
+class Sample:
+    sent: float  # perf_counter when sent
+    seconds: float
+    status: int  # 0: the connection failed
+    conflicts: int = 0  # conflicts the answer named (its parties are told)
+    detail: str = ""
+
+
+def plan_body(rng: random.Random, case: str, subjects: list[str], planner: int) -> dict[str, Any]:
+    """A plan drawn as the fill's are, its window from now; 30 % name one or two of the case's subjects."""
+    now = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=5)
+    p = shifted(plan(rng), now)
+    body = {
+        "investigation_id": case, "kind": p["kind"],
+        "location": {"lat": p["location"]["lat"], "lon": p["location"]["lon"]},
+        "route": p["route"], "starts_at": _iso(p["starts_at"]), "ends_at": _iso(p["ends_at"]),
+        "point_of_contact": {"name": f"Det. Planner {planner}", "phone": p["point_of_contact"]["phone"]},
+        "undercover": p["undercover"], "armed_subjects": p["armed_subjects"],
+    }
+    if subjects and rng.random() < SUBJECT_SHARE:
+        body["subject_ids"] = rng.sample(subjects, rng.randint(1, min(2, len(subjects))))
+    return body
+
+
+def _iso(t: datetime) -> str:
+    return t.isoformat().replace("+00:00", "Z")
+
+
+def run_planners(port: int, planners: list[tuple[str, str, list[str]]], seconds: float, stop: threading.Event,
+                 seed: int) -> dict[str, Any]:
+    """Each (token, case, subjects) planner POSTs plans without pause for `seconds`; samples and CPU used."""
+    samples: list[Sample] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(len(planners) + 1)
+    window: dict[str, float] = {}
+
+    def planner(index: int, token: str, case: str, subjects: list[str]) -> None:
+        rng = random.Random(seed * 1000 + index)
+        c = Client(port, token)
+        mine: list[Sample] = []
+        barrier.wait()
+        while not stop.is_set() and time.perf_counter() < window["end"]:
+            body = plan_body(rng, case, subjects, index)
+            t0 = time.perf_counter()
+            try:
+                status, data = c.request("POST", "/api/v1/operations", body)
+            except (http.client.HTTPException, OSError) as error:
+                mine.append(Sample(t0, time.perf_counter() - t0, 0, detail=f"{type(error).__name__}: {error}"))
+                continue
+            took = time.perf_counter() - t0
+            if status == 201:
+                found = json.loads(data)["deconfliction"]["conflicts"]
+                mine.append(Sample(t0, took, status, len(found)))
+            else:
+                mine.append(Sample(t0, took, status, detail=data[:300].decode(errors="replace")))
+        c.close()
+        with lock:
+            samples.extend(mine)
+
+    threads = [threading.Thread(target=planner, args=(i, *spec), daemon=True) for i, spec in enumerate(planners)]
+    for th in threads:
+        th.start()
+    cpu_before = METER.snapshot()
+    start = time.perf_counter()
+    window["end"] = start + seconds
+    barrier.wait()
+    try:
+        for th in threads:
+            while th.is_alive():
+                th.join(0.2)
+    except BaseException:
+        stop.set()
+        raise
+    took = time.perf_counter() - start
+    return {"samples": samples, "start": start, "seconds": took, "cpu": METER.used(cpu_before, METER.snapshot(), took)}
+
+
+def summarize(samples: list[Sample], seconds: float, cpu: dict[str, float] | None, store: str) -> dict[str, Any]:
+    ok = sorted(s.seconds for s in samples if s.status == 201)
+
+    def ms(v: float | None) -> float | None:
+        return None if v is None else round(v * 1000, 2)
+
+    p99 = ms(percentile(ok, 0.99))
+    out = {
+        "requests": len(samples), "created_201": len(ok), "non_201": sum(1 for s in samples if s.status != 201),
+        "statuses": dict(Counter(s.status for s in samples)), "seconds": round(seconds, 2),
+        "rate": round(len(ok) / seconds, 1) if seconds else 0.0,
+        "p50_ms": ms(percentile(ok, 0.5)), "p95_ms": ms(percentile(ok, 0.95)), "p99_ms": p99,
+        "max_ms": ms(ok[-1] if ok else None), "mean_ms": ms(sum(ok) / len(ok) if ok else None),
+        "cleared": sum(1 for s in samples if s.status == 201 and s.conflicts == 0),
+        "with_conflicts": sum(1 for s in samples if s.status == 201 and s.conflicts > 0),
+        "conflicts_named": sum(s.conflicts for s in samples),
+        "error_samples": [f"{s.status}: {s.detail}" for s in samples if s.status != 201][:10],
+        "goal_ms": GOALS_MS[store], "cpu": cpu,
+    }
+    out["goal_met"] = bool(p99 is not None and p99 < GOALS_MS[store] and out["non_201"] == 0)
+    if cpu and ok:
+        out["cpu_ms_per_plan"] = {k: round(1000 * cpu[k] / len(ok), 2) for k in ("server", "database", "client")}
+    return out
+
+
+# --------------------------------------------------------------------------------------------- others on the machine
+
+
+def other_benches() -> list[str]:
+    found = subprocess.run(["pgrep", "-af", OTHER_BENCHES], capture_output=True, text=True)
+    return [line for line in found.stdout.splitlines() if line.strip()]
+
+
+def wait_for_other_benches(max_wait: float) -> dict[str, Any]:
+    t0 = time.monotonic()
+    seen: list[str] = []
+    while True:
+        running = other_benches()
+        if not running:
+            return {"waited_seconds": round(time.monotonic() - t0, 1), "seen": seen[:10], "clear": True}
+        seen = sorted(set(seen) | {line.split(" ", 1)[1][:200] for line in running})
+        if time.monotonic() - t0 >= max_wait:
+            say(f"  other benches still running after {max_wait:.0f} s; measuring anyway: {running}")
+            return {"waited_seconds": round(time.monotonic() - t0, 1), "seen": seen[:10], "clear": False}
+        say(f"  waiting for other benches ({len(running)} processes): {running[0][:150]}")
+        time.sleep(10)
+
+
+class Watch:
+    """pgrep for other benches every 2 s while a phase runs."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self) -> None:
+        while not self.done.wait(2.0):
+            self.seen.update(line.split(" ", 1)[1][:200] for line in other_benches())
+
+    def __enter__(self) -> Watch:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.done.set()
+        self.thread.join(5)
+
+
+def connections_per_worker(master_pid: int, port: int) -> list[int]:
+    """Established connections to `port` held by each gunicorn worker (from /proc)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            parts = line.split()
+            if int(parts[1].rsplit(":", 1)[1], 16) == port and parts[3] == "01":
+                inodes.add(parts[9])
+    counts = []
+    for pid in worker_pids(master_pid):
+        try:
+            links = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+        except OSError:
+            continue
+        counts.append(sum(1 for link in links if link.startswith("socket:[") and link[8:-1] in inodes))
+    return counts
+
+
+def worker_pids(master_pid: int) -> list[int]:
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat[stat.rindex(")") + 2:].split()[1]) == master_pid:
+                pids.append(int(entry))
+    return sorted(pids)
+
+
+# --------------------------------------------------------------------------------------------- profile
+
+# What the request was doing: the outermost of these frames in a sample's stack (checked in this order).
+PHASES = (
+    ("audit", ("audit",)),
+    ("chain anchors", ("anchors.py",)),
+    ("check: Conflict look-ups and settling", ("_settle_all", "_settle ")),
+    ("check: AreaIndex records (load)", ("_areas ",)),
+    ("check: TargetIndex records (load)", ("_targets ",)),
+    ("check: index_keys / h3", ("index_keys", "index_cells")),
+    ("check: proximity and rules", ("proximity", "address_match", "subject_match")),
+    ("save (ledger.save)", ("_save (coordination/commands.py", "save (eventsourcing/application.py")),
+    ("load the investigation (access check)", ("checked (coordination/commands.py",)),
+    ("plan validation, new Operation", ("checked_plan", "plan_for")),
+    ("response: view and JSON", ("checked_view", "dump", "jsonify", "dumps")),
+    ("request: auth, parsing, schema", ("authenticate", "decode_token", "jwt", "_load", "load (marshmallow")),
+)
+# What the leaf was: the innermost of these frames (checked in this order).
+LEAVES = (
+    ("deepcopy (aggregate cache)", ("deepcopy", "_deepcopy", "_reconstruct")),
+    ("database I/O and driver", ("sqlite3", "execute", "fetch", "psycopg", "_execute", "recv", "send", "commit",
+                                 "wait (psycopg", "select_events", "insert_events", "_insert_events")),
+    ("event transcoding (JSON)", ("transcod", "json", "encode", "decode", "JSONEncoder", "JSONDecoder")),
+    ("domain events: construct / apply", ("mutate", "apply", "trigger_event", "__init__ (eventsourcing/domain",
+                                          "_create", "to_domain_event", "from_domain_event")),
+    ("hashing, uuid5", ("uuid5", "hmac", "sha")),
+    ("h3", ("h3",)),
+)
+
+
+def profile_workers(master_pid: int, seconds: float, out: Path) -> Path | None:
+    """py-spy raw (collapsed) stacks of every gunicorn worker for `seconds`."""
+    spy = VENV_BIN / "py-spy"
+    if not spy.exists():
+        return None
+    proc = subprocess.run([str(spy), "record", "-p", str(master_pid), "--subprocesses", "-d", str(int(seconds)),
+                           "-r", "100", "-f", "raw", "--nonblocking", "-o", str(out)],
+                          capture_output=True, text=True, timeout=seconds + 60)
+    if proc.returncode != 0 or not out.exists():
+        say(f"  py-spy failed ({proc.returncode}): {proc.stderr[-500:]}")
+        return None
+    return out
+
+
+def split_profile(raw: Path) -> dict[str, Any]:
+    """Samples of plan requests split by phase (outermost match) and by leaf (innermost match)."""
+    by_phase: Counter[str] = Counter()
+    by_leaf: Counter[str] = Counter()
+    cross: Counter[tuple[str, str]] = Counter()
+    leaf_functions: Counter[str] = Counter()
+    total = plan_total = 0
+    for line in raw.read_text(errors="replace").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        n = int(count)
+        total += n
+        frames = stack.split(";")
+        if not any("plan (coordination/operations.py" in f or "post (api/operations.py" in f for f in frames):
+            continue  # not a plan request (the gthread acceptor, keep-alive handling, metrics, ...)
+        plan_total += n
+        phase = next((name for f in frames for name, marks in PHASES if any(m in f for m in marks)), "other")
+        leaf = next((name for f in reversed(frames) for name, marks in LEAVES if any(m in f for m in marks)),
+                    "other Python")
+        by_phase[phase] += n
+        by_leaf[leaf] += n
+        cross[phase, leaf] += n
+        leaf_functions[re.sub(r":\d+\)", ")", frames[-1])] += n
+    return {"samples": total, "plan_samples": plan_total, "by_phase": by_phase.most_common(),
+            "by_leaf": by_leaf.most_common(),
+            "cross": [(p, lf, n) for (p, lf), n in cross.most_common(40)],
+            "top_leaf_functions": leaf_functions.most_common(25)}
+
+
+def profile_markdown(store: str, prof: dict[str, Any]) -> str:
+    total = max(1, prof["plan_samples"])
+    lines = [f"{STORE_NAMES[store]}: py-spy on both workers, {prof['plan_samples']:,} on-CPU samples in plan "
+             f"requests (of {prof['samples']:,})", "",
+             "| what the request was doing | share | of which: leaf kind (share of all) |", "|---|---:|---|"]
+    for phase, n in prof["by_phase"]:
+        leaves = [(lf, m) for p, lf, m in prof["cross"] if p == phase][:4]
+        lines.append(f"| {phase} | {n / total:.0%} | "
+                     f"{'; '.join(f'{lf} {m / total:.0%}' for lf, m in leaves)} |")
+    lines += ["", "Leaf kinds overall: " + ", ".join(f"{lf} {n / total:.0%}" for lf, n in prof["by_leaf"])]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------- one store
+
+
+def fill_store(store: str, settings: Settings, by_key: dict[tuple[str, str], list[dict[str, Any]]],
+               identifiers: int, result: dict[str, Any]) -> bytes:
+    """Migrate, establish the deployment, fill; returns the digest key."""
+    t0 = time.perf_counter()
+    bootstrap.migrate(settings)
+    services = bootstrap.build(settings)
+    try:
+        keys = services.operations.runner.keys()
+    finally:
+        services.close()
+    digest_key = settings.deconfliction_key or keys.matching
+    result["migrate_seconds"] = round(time.perf_counter() - t0, 1)
+    # The filler's saves are big: a store wait of 30 s, not a request's 2 s; no aggregate cache.
+    filler = Ledger(env=ledger_env(dataclasses.replace(settings, store_wait=30.0, aggregate_cache_size=0),
+                                   create_tables=False))
+    try:
+        t0 = time.perf_counter()
+        records = len(by_key)
+
+        def area_progress(done: int, events: int) -> None:
+            rate = events / max(1e-9, time.perf_counter() - t0)
+            say(f"  [{store}] AreaIndex {done:,}/{records:,} records, {events:,} events ({rate:,.0f} events/s)")
+
+        result["area_events"] = fill_areas(filler, keys, by_key, area_progress)
+        result["area_records"] = records
+        result["area_fill_seconds"] = round(time.perf_counter() - t0, 1)
+        t0 = time.perf_counter()
+        last = [0.0]
+
+        def target_progress(done: int, events: int) -> None:
+            if time.perf_counter() - last[0] >= 10 or done == identifiers:
+                last[0] = time.perf_counter()
+                rate = done / max(1e-9, time.perf_counter() - t0)
+                say(f"  [{store}] TargetIndex {done:,}/{identifiers:,} identifiers ({rate:,.0f}/s)")
+
+        now = datetime.now(UTC)
+        result["target_events"] = fill_targets(filler, keys, digest_key, identifiers, now, target_progress)
+        result["target_records"] = identifiers
+        result["target_fill_seconds"] = round(time.perf_counter() - t0, 1)
+        result["log_position"] = filler.max_position()
+    finally:
+        filler.close()
+    t0 = time.perf_counter()
+    if store == "postgres":
+        pg = settings.postgres
+        assert pg is not None
+        import psycopg
+
+        with psycopg.connect(dbname=pg.dbname, host=pg.host, port=pg.port, user=pg.user, password=pg.password,
+                             autocommit=True) as conn:
+            tables = [r[0] for r in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = %s", (pg.schema,)).fetchall()]
+            for table in tables:
+                conn.execute(f'VACUUM ANALYZE "{pg.schema}"."{table}"')
+            result["store_bytes"] = conn.execute(
+                "SELECT sum(pg_total_relation_size(format('%%I.%%I', schemaname, tablename))) FROM pg_tables "
+                "WHERE schemaname = %s", (pg.schema,)).fetchone()[0]
+    else:
+        db = sqlite3.connect(settings.data_dir / "ledger.db")
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.close()
+        result["store_bytes"] = (settings.data_dir / "ledger.db").stat().st_size
+    result["vacuum_seconds"] = round(time.perf_counter() - t0, 1)
+    return digest_key
+
+
+def setup_cases(port: int, settings: Settings, planners: int, registered: int) -> tuple[list[tuple[str, str,
+                                                                                            list[str]]], int]:
+    """One investigation per planner agency, SUBJECTS_PER_CASE subjects each (the first's phone registered
+    already); returns the planners (token, case, subject ids) and how many identifier matches were answered."""
+    specs, matches = [], 0
+    for i in range(planners):
+        agency = PLANNER_AGENCIES[i % len(PLANNER_AGENCIES)]
+        if i >= len(PLANNER_AGENCIES):
+            agency = f"{agency}-P{i}"
+        token = mint_dev_token(settings.auth, sub=f"planner-{i}", agency=agency, roles=["agent"],
+                               name=f"Planner {i}", ttl_seconds=3600)
+        c = Client(port, token)
+        case = c.json("POST", "/api/v1/investigations",
+                      {"title": f"Plan latency bench {agency}", "threat_domain": "drug_trafficking"}, expect=201)["id"]
+        subjects = []
+        for s in range(SUBJECTS_PER_CASE):
+            fresh = registered + 2 * (i * SUBJECTS_PER_CASE + s) + 2  # beyond the filled ones: not registered
+            phone = identifier(2 * ((i * 7919) % max(1, registered // 2)) if s == 0 else fresh)
+            email = identifier(fresh + 1)
+            for ident in (phone, email):
+                assert normalise_identifier(ident["type"], ident["value"]) == ident, ident
+            answer = c.json("POST", f"/api/v1/investigations/{case}/subjects", {
+                "kind": "person",
+                "name": f"{FIRST[(i + s) % len(FIRST)].title()} {LAST[(3 * i + s) % len(LAST)].title()}",
+                "role": "logistics",
+                "identifiers": [{"type": t["type"], "value": t["value"]} for t in (phone, email)]}, expect=201)
+            subjects.append(answer["subject_id"])
+            matches += sum(1 for x in answer["deconfliction"]["conflicts"] if x.get("severity") == "medium")
+        c.close()
+        specs.append((token, case, subjects))
+    return specs, matches
+
+
+def bench_store(store: str, args: argparse.Namespace, by_key: dict[tuple[str, str], list[dict[str, Any]]],
+                stop: threading.Event) -> dict[str, Any]:
+    secret = secrets.token_urlsafe(24)
+    schema = f"bench_{secrets.token_hex(4)}" if store == "postgres" else None
+    tmp = Path(tempfile.mkdtemp(prefix=f"pathways-bench-plan-{store}-"))
+    result: dict[str, Any] = {"store": store, "operations": args.operations, "identifiers": args.identifiers,
+                              "planners": args.planners, "seconds": args.seconds, "warmup": args.warmup,
+                              "schema": schema}
+    deployment: Deployment | None = None
+    try:
+        env = store_env(store, tmp / "api", schema, secret)
+        settings = Settings.from_env(env)
+        say(f"[{store}] migrate and fill: {args.operations:,} operations ({len(by_key):,} AreaIndex records), "
+            f"{args.identifiers:,} identifiers")
+        fill_store(store, settings, by_key, args.identifiers, result)
+        say(f"[{store}] filled: {result['area_events'] + result['target_events']:,} events in "
+            f"{result['area_fill_seconds'] + result['target_fill_seconds']:.0f} s, store "
+            f"{result['store_bytes'] / 2**30:.2f} GiB")
+
+        deployment = Deployment(env, tmp / "run", DEFAULT_WORKERS)
+        deployment.env.pop("PATHWAYS_THREADS", None)
+        say(f"[{store}] gunicorn (gunicorn.conf.py defaults: {DEFAULT_WORKERS} gthread workers x 256 threads) on "
+            f"port {deployment.port} and the worker")
+        deployment.start(ready_timeout=180)
+        t0 = time.perf_counter()
+        caught = deployment.wait_caught_up(timeout=3600)
+        result["worker_fold_seconds"] = round(time.perf_counter() - t0, 1) if caught is not None else None
+        say(f"[{store}] the worker folded the fill in {result['worker_fold_seconds']} s")
+
+        planners, matches = setup_cases(deployment.port, settings, args.planners, args.identifiers)
+        result["setup_identifier_matches"] = matches
+        say(f"[{store}] {len(planners)} investigations with {SUBJECTS_PER_CASE} subjects each; identifier matches "
+            f"on the registered phones: {matches} (expected {len(planners)})")
+        deployment.wait_caught_up(timeout=600)
+
+        say(f"[{store}] waiting until no other bench runs ({OTHER_BENCHES})")
+        result["waited_for_others"] = wait_for_other_benches(args.wait_others)
+        result["quiet"] = METER.wait_for_quiet(60)
+        result["loadavg_before"] = os.getloadavg()
+        say(f"[{store}] {args.planners} planners: {args.warmup:g} s warm-up, then {args.seconds:g} s measured")
+        with Watch() as watch:
+            run = run_planners(deployment.port, planners, args.warmup + args.seconds, stop, seed=1)
+            result["connections_per_worker"] = connections_per_worker(deployment.procs["gunicorn"].pid,
+                                                                      deployment.port)
+        result["others_during"] = sorted(watch.seen)
+        measured_from = run["start"] + args.warmup
+        measured = [s for s in run["samples"] if s.sent >= measured_from]
+        warm = [s for s in run["samples"] if s.sent < measured_from]
+        # CPU over the whole run (warm-up included): the planners never pause, so the rate is the same.
+        result["measured"] = summarize(measured, run["seconds"] - args.warmup, run["cpu"], store)
+        if run["cpu"] and run["seconds"]:
+            share = (run["seconds"] - args.warmup) / run["seconds"]
+            result["measured"]["cpu"] = {k: round(v * share, 2) for k, v in run["cpu"].items()}
+            result["measured"]["cpu"]["note"] = "whole run scaled to the measured window"
+            ok = result["measured"]["created_201"]
+            if ok:
+                result["measured"]["cpu_ms_per_plan"] = {
+                    k: round(1000 * result["measured"]["cpu"][k] / ok, 2) for k in ("server", "database", "client")}
+        result["warmup"] = {"requests": len(warm), "non_201": sum(1 for s in warm if s.status != 201)}
+        result["loadavg_after"] = os.getloadavg()
+        m = result["measured"]
+        say(f"[{store}] {m['requests']} plans, non-201 {m['non_201']}, p50 {m['p50_ms']} p95 {m['p95_ms']} "
+            f"p99 {m['p99_ms']} max {m['max_ms']} ms, {m['rate']}/s; goal {'met' if m['goal_met'] else 'MISSED'}")
+
+        if args.profile == "always" or (args.profile == "auto" and not m["goal_met"]):
+            say(f"[{store}] profiling the workers with py-spy for {args.profile_seconds:g} s of the same load")
+            holder: dict[str, Any] = {}
+
+            def load() -> None:
+                holder["run"] = run_planners(deployment.port, planners, args.profile_seconds + 4, stop, seed=2)
+
+            loader = threading.Thread(target=load, daemon=True)
+            loader.start()
+            time.sleep(2)
+            raw = profile_workers(deployment.procs["gunicorn"].pid, args.profile_seconds,
+                                  RESULTS / f"plan_latency_{store}_{stamp()}.pyspy.txt")
+            loader.join()
+            if raw is not None:
+                result["profile"] = split_profile(raw)
+                result["profile"]["raw"] = str(raw)
+                prun = holder.get("run")
+                if prun:
+                    result["profile"]["load"] = summarize(prun["samples"], prun["seconds"], prun["cpu"], store)
+
+        result["catch_up_seconds"] = deployment.wait_caught_up(timeout=600)
+        result["server_log_problems"] = deployment.problems()[:30]
+        result["exit_codes"] = deployment.stop()
+        deployment = None
+        return result
+    finally:
+        if deployment is not None:
+            deployment.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+        if schema is not None:
+            for name in (schema, f"{schema}_audit"):
+                pg_exec(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+
+
+# --------------------------------------------------------------------------------------------- report
+
+
+def stamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def markdown(results: list[dict[str, Any]]) -> str:
+    lines = [
+        "| store | operations / identifiers | requests | non-201 | p50 ms | p95 ms | p99 ms | max ms | plans/s | "
+        "cleared / with conflicts | goal (p99) | CPU ms per plan: server / db / client | CPU s: server / db / "
+        "client / other |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|",
+    ]
+    for r in results:
+        m = r["measured"]
+        c = m.get("cpu") or {}
+        per = m.get("cpu_ms_per_plan") or {}
+        non = f"{m['non_201']}" + (f" ({', '.join(f'{k}: {v}' for k, v in m['statuses'].items() if k != 201)})"
+                                   if m["non_201"] else "")
+        lines.append(
+            f"| {STORE_NAMES[r['store']]} | {r['operations']:,} / {r['identifiers']:,} | {m['requests']:,} | {non} | "
+            f"{m['p50_ms']} | {m['p95_ms']} | **{m['p99_ms']}** | {m['max_ms']} | {m['rate']} | "
+            f"{m['cleared']:,} / {m['with_conflicts']:,} | < {m['goal_ms']:g} ms: "
+            f"**{'met' if m['goal_met'] else 'missed'}** | "
+            f"{per.get('server', '-')} / {per.get('database', '-')} / {per.get('client', '-')} | "
+            f"{c.get('server', 0):.1f} / {c.get('database', 0):.1f} / {c.get('client', 0):.1f} / "
+            f"{c.get('other', 0):.1f} of {c.get('capacity_cpu_seconds', 0):.0f} |")
+    lines.append("")
+    for r in results:
+        others = r["others_during"]
+        waited = r["waited_for_others"]
+        lines.append(
+            f"{STORE_NAMES[r['store']]}: fill {r['area_records']:,} AreaIndex records / {r['area_events']:,} events "
+            f"in {r['area_fill_seconds']:.0f} s, {r['target_records']:,} TargetIndex records / "
+            f"{r['target_events']:,} events in {r['target_fill_seconds']:.0f} s, store "
+            f"{r['store_bytes'] / 2**30:.2f} GiB; the worker folded it in {r['worker_fold_seconds']} s; "
+            f"connections per worker {r.get('connections_per_worker')}; waited {waited['waited_seconds']:.0f} s for "
+            f"other benches ({'none ran' if not waited['seen'] else ', '.join(waited['seen'])}); during the "
+            f"measured phase: {'no other bench' if not others else 'ALSO RUNNING: ' + ', '.join(others)}; "
+            f"warm-up {r['warmup']['requests']} plans ({r['warmup']['non_201']} non-201); identifier matches at "
+            f"setup {r['setup_identifier_matches']} of {r['planners']}; server log lines with errors: "
+            f"{len(r['server_log_problems'])}.")
+    for r in results:
+        if r.get("profile"):
+            lines += ["", profile_markdown(r["store"], r["profile"])]
+    return "\n".join(lines)
+
+
+def _commit() -> str:
+    try:
+        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                             check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "api", "domain", "coordination", "projections",
+                                "bench/plan_latency.py", "bench/deconfliction_query.py"], cwd=ROOT,
+                               capture_output=True, text=True).stdout.strip()
+        return f"{sha}{' (with uncommitted changes: ' + ' '.join(dirty.split()) + ')' if dirty else ''}"
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--store", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument("--quick", action="store_true", help="10k operations, 100k identifiers")
+    parser.add_argument("--operations", type=int, default=None, help="default 100,000 (quick: 10,000)")
+    parser.add_argument("--identifiers", type=int, default=None, help="default 1,000,000 (quick: 100,000)")
+    parser.add_argument("--planners", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--warmup", type=float, default=5.0)
+    parser.add_argument("--wait-others", type=float, default=1200.0,
+                        help="wait at most this long for other benches to end before measuring")
+    parser.add_argument("--profile", choices=("auto", "always", "never"), default="auto",
+                        help="py-spy on the workers after the measured phase (auto: if the goal is missed)")
+    parser.add_argument("--profile-seconds", type=float, default=20.0)
+    parser.add_argument("--seed", type=int, default=20261202)
+    args = parser.parse_args()
+    args.operations = args.operations or (10_000 if args.quick else 100_000)
+    args.identifiers = args.identifiers or (100_000 if args.quick else 1_000_000)
+    stores = ("sqlite", "postgres") if args.store == "both" else (args.store,)
+
+    started = time.perf_counter()
+    info = machine()
+    say(f"machine: nproc {info['nproc']}, Python {info['python']}, SQLite {info['sqlite']}, PostgreSQL "
+        f"{info['postgres']}, load average {' / '.join(f'{x:.2f}' for x in os.getloadavg())}; commit {_commit()}")
+    t0 = time.perf_counter()
+    base = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=10)
+    by_key = index_of(operation_entries(args.seed, args.operations, base))
+    say(f"{args.operations:,} operations indexed under {len(by_key):,} records in {time.perf_counter() - t0:.0f} s")
+    stop = threading.Event()
+    results = []
+    for store in stores:
+        results.append(bench_store(store, args, by_key, stop))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"plan_latency_{stamp()}.json"
+    out.write_text(json.dumps({"machine": info, "commit": _commit(), "args": vars(args), "results": results},
+                              indent=2, default=str))
+    print(markdown(results))
+    say(f"whole run {time.perf_counter() - started:.0f} s; raw results: {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
