@@ -106,7 +106,8 @@ class Board:
                               unavailable=self.unavailable, what="the board", query=query)
 
 def _cursor_text(cursor: tuple[int, int]) -> str:
-    return f"{cursor[0]}.{cursor[1]}"
+    # The start of the list has no side yet: "0", which parse_cursor reads back as the start.
+    return f"{cursor[0]}.{cursor[1]}" if cursor[1] >= 0 else str(cursor[0])
 
 
 def parse_cursor(text: str | None) -> tuple[int, int]:

@@ -69,3 +69,11 @@ def test_a_stream_carries_only_the_callers_agencys_notifications(client, worker)
         response.close()
 
     assert event["counterpart"]["agency"] == "CBP" and event["own"]["deconfliction_number"]
+
+
+def test_the_cursor_of_an_agency_never_told_anything_is_accepted_back(client):
+    first = client.get("/api/v1/notifications", headers=as_("fbi_agent")).get_json()
+
+    again = client.get(f"/api/v1/notifications?cursor={first['next_cursor']}", headers=as_("fbi_agent"))
+
+    assert again.status_code == 200 and again.get_json()["items"] == []
