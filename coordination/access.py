@@ -49,7 +49,7 @@ class Policy:
     readers: frozenset[str] = CASE_READERS  # roles that may see such a record at all
 
 
-READ = Policy("reading", frozenset({"owner", "contribute", "read"}))
+READ = Policy("reading", frozenset({"owner", "contribute", "read", "planner"}))
 CONTRIBUTE = Policy("adding to", frozenset({"owner", "contribute"}), CASE_WRITERS,
                     "your agency may read this {kind} but not add to it")
 MANAGE = Policy("managing", frozenset({"owner"}), CASE_WRITERS, "only the owning agency manages this {kind}")

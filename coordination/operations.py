@@ -20,6 +20,10 @@ from domain.operation import Operation, checked_plan
 from domain.sharing import sees_contribution
 
 KIND = Operation
+# Only the planning agency changes or calls off its operation: a partner that sees the case reads it, and a
+# partner able to withdraw it could silence its deconfliction.
+PLANNER = access.Policy("changing", frozenset({"planner"}), access.CASE_WRITERS,
+                        "only the agency that planned this {kind} changes it")
 
 
 def _now() -> datetime:
@@ -34,9 +38,10 @@ class SeenThroughCase:
     case: Investigation | None
 
     def access_of(self, agency: str) -> str | None:
-        own = self.operation.access_of(agency)
-        if own is not None or self.case is None:
-            return own
+        if self.operation.access_of(agency) == "owner":
+            return "planner"
+        if self.case is None:
+            return None
         level = self.case.access_of(agency)
         planner_visible = sees_contribution(agency, self.case.owning_agency, self.operation.owning_agency)
         return level if planner_visible else None
@@ -119,7 +124,7 @@ class Operations:
             return checked_view(op, check, ctx.actor.agency)
 
         # Not `guarded`: a lost race on an index record is retried, and the retry checks If-Match again.
-        return self.runner.run(ctx, decide, target=operation_target(op_id, access.CONTRIBUTE),
+        return self.runner.run(ctx, decide, target=operation_target(op_id, PLANNER),
                                retry_on_conflict=True)
 
     def withdraw(self, ctx: RequestContext, op_id: UUID, *, reason: str, expected_version: int | None) -> Outcome:
@@ -134,7 +139,7 @@ class Operations:
             session.add(op)
             return checked_view(op, check, ctx.actor.agency)
 
-        return self.runner.run(ctx, decide, target=operation_target(op_id, access.CONTRIBUTE),
+        return self.runner.run(ctx, decide, target=operation_target(op_id, PLANNER),
                                retry_on_conflict=True)
 
     def get(self, ctx: RequestContext, op_id: UUID) -> Outcome:

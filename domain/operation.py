@@ -15,6 +15,9 @@ from domain.errors import DomainError, StateConflict
 from domain.geo import path_length_m
 
 MAX_ROUTE_POINTS = 100
+# Plans are for the years around now; far dates are typing errors, and near datetime's limits padding overflows.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 MAX_ROUTE_M = 300_000  # a route longer than this is several operations
 PLAN_FIELDS = ("kind", "title", "location", "route", "starts_at", "ends_at", "point_of_contact", "undercover",
                "armed_subjects", "subject_ids")
@@ -161,7 +164,10 @@ def _time(value: Any, field: str) -> datetime:
         raise DomainError("must be an RFC 3339 time", field)
     if value.tzinfo is None:
         raise DomainError("must carry a time zone", field)
-    return value.astimezone(UTC)
+    value = value.astimezone(UTC)
+    if not EARLIEST <= value <= LATEST:
+        raise DomainError(f"must be between {EARLIEST.year} and {LATEST.year}", field)
+    return value
 
 
 def _point_of_contact(value: Any) -> dict[str, Any]:

@@ -213,7 +213,7 @@ MATRIX: dict[str, dict[str, int]] = {
     "cbp_agent": _row(list=200, open=201, read=200, list_subjects=200, log_action=201, add_subject=201,
                       renew_registration=200,
                       share=403, revoke_share=403, change_status=403, correct=201, timeline=200, integrity=200,
-                      audit=403) | _operations(201, 200, 200) | _NOT_PARTY | _AGENCY_READS,
+                      audit=403) | _operations(201, 200, 403) | _NOT_PARTY | _AGENCY_READS,
     "fbi_agent": {**{name: 404 for name in _ITEM_ROUTES}, "list": 200, "open": 201, "audit": 403,
                   **_operations(404, 404, 404), **_NOT_PARTY, **_AGENCY_READS},
     # The coordination group sees every conflict, and nothing of the cases behind them.

@@ -236,3 +236,17 @@ def test_the_operations_list_filters_by_window_and_shows_a_partner_the_owners_op
 
     assert [op["id"] for op in every] == [may["id"], march["id"]]
     assert [op["id"] for op in later] == [may["id"]]
+
+
+def test_a_partner_who_may_add_to_the_case_cannot_withdraw_the_owners_operation(client):
+    case = open_case(client, "hsi_agent")
+    client.post(f"{case.url}/shares", json={"agency": "CBP", "access": "contribute"}, headers=as_("hsi_agent"))
+    ours = plan(client, case)
+
+    refused = client.post(f"{OPERATIONS}/{ours['id']}/withdraw", json={"reason": "x"}, headers=as_("cbp_agent"))
+
+    problem(refused, 403)
+
+
+def test_a_start_in_the_year_9999_is_refused_naming_it_not_a_crash(client):
+    _refused(client, "starts_at", starts_at="9999-12-31T22:00:00Z", ends_at=None)
