@@ -2,26 +2,32 @@
 
     .venv/bin/python bench/deconfliction_query.py [--sizes 1000,10000,100000] [--quick] [--probes 2000]
                                                   [--store sqlite|postgres|both] [--naive-budget 10000000]
-                                                  [--profile cold,cached]
+                                                  [--profile cold,cached] [--density steady|dense]
 
 `Deconfliction.check` (coordination/deconfliction.py) finds the operations a new plan could conflict with by
 loading the AreaIndex records (domain/area_index.py) of the plan's `index_keys`: the h3 res-5 cells within one
 ring of its path, per UTC day of its padded window (domain/deconfliction.py), each record one aggregate in
-the ledger (snapshotted every 50 events). It then tests every entry found exactly with `proximity`.
+the ledger, all of them in one read (`Session.find_many`, coordination/bulk_reads.py). It then tests every
+entry found exactly with `proximity`.
 
 For each store (SQLite: a file in a temporary directory; PostgreSQL: a throwaway schema bench_<random>, both
 schemas dropped afterwards) and each size N, on a fresh store:
 
 - fill: N active operations' entries (`footprint`), spread as plans are: 70 % around 20 US metro areas
-  (gaussian scatter, sigma 15 km), 30 % uniform over the CONUS bounding box; starts uniform over the next 30
-  days, windows of 2-6 h; kinds mixed (fixed-site kinds at one point; half of the mobile ones with a route of
-  1-4 legs of 1-8 km). The entries are accumulated per (cell, day) key and each AreaIndex record is saved with
-  one Entered event per entry, through `ledger.save(*records)` in batches (so the library snapshots every
-  record at each 50th event, as the live path would). No Operation aggregates: this bench is the read only.
+  (gaussian scatter, sigma 15 km), 30 % uniform over the CONUS bounding box; windows of 2-6 h; kinds mixed
+  (fixed-site kinds at one point; half of the mobile ones with a route of 1-4 legs of 1-8 km). Their starts
+  (`--density`): `steady` (the default), 1,000 operations starting a day, so N/1,000 days ahead (a larger N is
+  a longer horizon, as a larger deployment or a longer planning horizon would be; the three US systems see
+  ~960 events a day); `dense`, all within the next 30 days at every N (a 100x larger N is a 100x denser
+  neighbourhood around every probe, and the answer itself grows with it). The entries are accumulated per
+  (cell, day) key and each AreaIndex record is saved with one Entered event per entry, through
+  `ledger.save(*records)` in batches (a record gets one snapshot at its version when a save passes its
+  interval, as the live path does). No Operation aggregates: this bench is the read only.
   The same entries go, one row per entry per key, into a plain table `plain_index(cell, day, payload)` with
   an index on (cell, day), in the same SQLite file / PostgreSQL schema.
-- probes: the same 2,000 random plans (same distribution, new investigations) at every size, each measured:
-  (1) the check's query: for the probe's keys, `Session.find(AreaIndex, keys.area(cell, day))` each, the
+- probes: the same 2,000 random plans (same places, new investigations; their starts over the same horizon as
+  the fill's) at every size, each measured:
+  (1) the check's query: the probe's keys' records in one `Session.find_many(AreaIndex, ...)`, the
       entries gathered by operation id as the check does, and `proximity` against each (no write); on a
       ledger with the aggregate cache off (`aggregate_cache_size` 0) and on one with the default cache (1000),
       each a new Ledger built with `ledger_env`, connected before the clock starts;
@@ -89,6 +95,7 @@ CONUS = ((24.5, 49.0), (-124.7, -67.0))  # lat, lon bounding box
 SCATTER_M = 15_000
 METRO_SHARE = 0.7
 HORIZON = timedelta(days=30)
+STEADY_PER_DAY = 1000
 AGENCIES = ("HSI", "DEA", "FBI", "ATF", "USMS", "CBP", "LAPD", "NYPD", "HPD", "CPD")
 M_PER_DEG = 111_195.0
 RULES = Rules()
@@ -119,8 +126,8 @@ def _place(rng: random.Random) -> tuple[float, float]:
     return rng.uniform(*CONUS[0]), rng.uniform(*CONUS[1])
 
 
-def plan(rng: random.Random) -> dict[str, Any]:
-    """One operation's plan, in the stored form `footprint` reads."""
+def plan(rng: random.Random, horizon: timedelta = HORIZON) -> dict[str, Any]:
+    """One operation's plan, in the stored form `footprint` reads; it starts within `horizon` of EPOCH."""
     kind = rng.choice(OPERATION_KINDS)
     lat, lon = _place(rng)
     route = []
@@ -130,7 +137,7 @@ def plan(rng: random.Random) -> dict[str, Any]:
             leg, bearing = rng.uniform(1_000, 8_000), rng.uniform(0, 2 * math.pi)
             here = _offset(*here, leg * math.cos(bearing), leg * math.sin(bearing))
             route.append({"lat": here[0], "lon": here[1]})
-    starts_at = EPOCH + timedelta(minutes=rng.randrange(int(HORIZON.total_seconds() // 60)))
+    starts_at = EPOCH + timedelta(minutes=rng.randrange(int(horizon.total_seconds() // 60)))
     return {
         "kind": kind,
         "location": {"lat": lat, "lon": lon, "address": None},
@@ -145,7 +152,14 @@ def plan(rng: random.Random) -> dict[str, Any]:
     }
 
 
-def entries(seed: int, count: int) -> list[dict[str, Any]]:
+def horizon_of(size: int, density: str) -> timedelta:
+    """When the operations start: within 30 days at every size (dense: a 100x larger N is a 100x denser
+    neighbourhood), or at a steady 1,000 starts a day (steady: N/1,000 days; the three US systems see ~350,000
+    events a year, ~960 a day, DOMAIN.md §2), where a larger N is a longer horizon, not a denser one."""
+    return HORIZON if density == "dense" else timedelta(days=size / STEADY_PER_DAY)
+
+
+def entries(seed: int, count: int, horizon: timedelta = HORIZON) -> list[dict[str, Any]]:
     """`count` operations' index entries; a few investigations plan several (G1 applies among them)."""
     rng = random.Random(seed)
     out: list[dict[str, Any]] = []
@@ -153,7 +167,7 @@ def entries(seed: int, count: int) -> list[dict[str, Any]]:
     for n in range(count):
         if rng.random() < 0.6:
             investigation = _uuid(rng)
-        p = plan(rng)
+        p = plan(rng, horizon)
         out.append(footprint(operation_id=_uuid(rng), investigation_id=investigation,
                              agency=rng.choice(AGENCIES), number=f"DX27-{n:08d}", plan=p, rule=RULES.of(p["kind"])))
     return out
@@ -280,17 +294,16 @@ def pct(samples: list[float], q: float) -> float:
 
 def check_query(ledger: Ledger, keys: NaturalKeys, probe: dict[str, Any],
                 probe_keys: list[tuple[str, str]]) -> tuple[set[str], int, int]:
-    """What Deconfliction.check reads: each key's record through Session.find, then proximity against each entry
+    """What Deconfliction.check reads: its keys' records through Session.find_many, then proximity against each entry
     gathered (by operation id, not the probe's own). Returns the conflicting ids, records found, entries compared."""
     session = Session(ledger)
     me = probe["operation_id"]
     compared: dict[str, dict[str, Any]] = {}
-    found = 0
-    for cell, day in probe_keys:
-        record = session.find(AreaIndex, keys.area(cell, day))
-        if record is not None:
-            found += 1
-            compared.update((k, e) for k, e in record.entries.items() if k != me)
+    # The check's own read (Deconfliction._areas): every key's record in one bulk read.
+    records = session.find_many(AreaIndex, [keys.area(cell, day) for cell, day in probe_keys])
+    for record in records.values():
+        compared.update((k, e) for k, e in record.entries.items() if k != me)
+    found = len(records)
     return {k for k, e in compared.items() if proximity(probe, e) is not None}, found, len(compared)
 
 
@@ -341,6 +354,8 @@ def measure_store(store: str, size: int, all_entries: list[dict[str, Any]], prob
         t0 = time.perf_counter()
         result["events"] = fill_ledger(filler, keys, by_key, BATCH_EVENTS[store])
         result["fill_seconds"] = time.perf_counter() - t0
+        if store == "postgres":  # as the plain table below is: fresh statistics for the planner
+            pg_exec(f'ANALYZE "{schema}".ledger_events, "{schema}".ledger_snapshots')
         result["records"] = len(by_key)
         result["largest_record"] = max(len(v) for v in by_key.values())
         plain = Plain(store, cold)
@@ -448,7 +463,7 @@ def markdown(results: list[dict[str, Any]], naive: dict[int, dict[str, Any]], ke
             f"**{pct(t['cold'], .99) / pct(t['plain'], .99):.1f}x** / "
             f"{pct(t['cached'], .99) / pct(t['plain'], .99):.1f}x | "
             f"{pct(nv['times'], .5):.1f} / {pct(nv['times'], .99):.1f} ({nv['probes']:,}) | "
-            f"{keys_per_probe:.1f} / {r['records_per_probe']:.1f} / {r['compared_per_probe']:.1f} | "
+            f"{r['keys_per_probe']:.1f} / {r['records_per_probe']:.1f} / {r['compared_per_probe']:.1f} | "
             f"{r['conflicts']:,} of {probes:,} probes; (3) {naive_conflicts:,} = {r['conflicts_on_naive']:,} on its "
             f"{nv['probes']:,} |")
     lines += ["", f"Computing a probe's `index_keys` (not in (1) or (2)): p50 {pct(keys_ms, .5):.2f} ms, "
@@ -485,6 +500,8 @@ def main() -> int:
     parser.add_argument("--naive-budget", type=int, default=10_000_000,
                         help="naive scan on the first budget/N probes at most (N x probes proximity calls)")
     parser.add_argument("--seed", type=int, default=20270104)
+    parser.add_argument("--density", choices=("steady", "dense"), default="steady",
+                        help="steady: 1,000 operations start a day, so N/1,000 days; dense: all within 30 days")
     parser.add_argument("--profile", default="", metavar="cold,cached",
                         help="cProfile (1) without (cold) and/or with the cache (cached), every store and size "
                              "(inflates its timings)")
@@ -498,25 +515,32 @@ def main() -> int:
     started = time.perf_counter()
     say(f"machine: nproc {os.cpu_count()}, Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
         f"load average {' / '.join(f'{x:.2f}' for x in os.getloadavg())}; commit {_commit()}")
-    everything = entries(args.seed, max(sizes))
-    rng = random.Random(args.seed + 1)
-    probes = entries(rng.getrandbits(32), args.probes + 20)
-    probes, warmups = probes[:args.probes], probes[args.probes:]
-    keys_ms, probe_keys = [], []
-    for probe in probes:
-        t = time.perf_counter()
-        probe_keys.append(index_keys(probe))
-        keys_ms.append(_ms(t))
+    probe_seed = random.Random(args.seed + 1).getrandbits(32)
     profile = tuple(m for m in args.profile.split(",") if m)
     results, naive = [], {}
+    keys_ms: list[float] = []
+    keys_per_probe = 0.0
+    say(f"density: {args.density}")
     for size in sizes:
-        say(f"N = {size:,}")
-        naive[size] = measure_naive(everything[:size], probes, args.naive_budget, say)
+        # The same places at every size; in the steady density their starts spread over a longer horizon.
+        horizon = horizon_of(size, args.density)
+        everything = entries(args.seed, size, horizon)
+        probes = entries(probe_seed, args.probes + 20, horizon)
+        probes, warmups = probes[:args.probes], probes[args.probes:]
+        probe_keys = []
+        for probe in probes:
+            t = time.perf_counter()
+            probe_keys.append(index_keys(probe))
+            keys_ms.append(_ms(t))
+        keys_per_probe = sum(map(len, probe_keys)) / len(probe_keys)
+        say(f"N = {size:,}, starts within {horizon.total_seconds() / 86400:g} days")
+        naive[size] = measure_naive(everything, probes, args.naive_budget, say)
         for store in stores:
-            result = measure_store(store, size, everything[:size], probes, probe_keys, warmups, say, profile)
+            result = measure_store(store, size, everything, probes, probe_keys, warmups, say, profile)
             agree(result, naive[size])
+            result["keys_per_probe"] = keys_per_probe
             results.append(result)
-    print(markdown(results, naive, keys_ms, args.probes, sum(map(len, probe_keys)) / len(probe_keys)))
+    print(markdown(results, naive, keys_ms, args.probes, keys_per_probe))
     say(f"whole run {time.perf_counter() - started:.0f} s; load average after "
         f"{' / '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0

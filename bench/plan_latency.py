@@ -74,7 +74,15 @@ from uuid import UUID, uuid5
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.deconfliction_query import AGENCIES, BATCH_EVENTS, EPOCH, RULES, fill_ledger, plan  # noqa: E402
+from bench.deconfliction_query import (  # noqa: E402
+    AGENCIES,
+    BATCH_EVENTS,
+    EPOCH,
+    RULES,
+    fill_ledger,
+    horizon_of,
+    plan,
+)
 from bench.harness import METER, VENV_BIN, Deployment, pg_exec, store_env  # noqa: E402
 from bench.load import Client, percentile  # noqa: E402
 from bench.report import machine  # noqa: E402
@@ -119,7 +127,7 @@ def shifted(p: dict[str, Any], base: datetime) -> dict[str, Any]:
     return {**p, "starts_at": p["starts_at"] + delta, "ends_at": p["ends_at"] + delta}
 
 
-def operation_entries(seed: int, count: int, base: datetime) -> list[dict[str, Any]]:
+def operation_entries(seed: int, count: int, base: datetime, horizon: timedelta) -> list[dict[str, Any]]:
     """`count` operations' AreaIndex entries, as Deconfliction.entry_of makes them; a few investigations plan
     several (G1 applies among them)."""
     rng = random.Random(seed)
@@ -128,7 +136,7 @@ def operation_entries(seed: int, count: int, base: datetime) -> list[dict[str, A
     for n in range(count):
         if rng.random() < 0.6:
             investigation = str(UUID(int=rng.getrandbits(128), version=4))
-        p = shifted(plan(rng), base)
+        p = shifted(plan(rng, horizon), base)
         op_id = str(UUID(int=rng.getrandbits(128), version=4))
         entry = footprint(operation_id=op_id, investigation_id=investigation, agency=rng.choice(AGENCIES),
                           number=f"DX26-{n:04X}-F{n % 4096:03X}", plan=p, rule=RULES.of(p["kind"]))
@@ -218,10 +226,11 @@ class Sample:
     detail: str = ""
 
 
-def plan_body(rng: random.Random, case: str, subjects: list[str], planner: int) -> dict[str, Any]:
+def plan_body(rng: random.Random, case: str, subjects: list[str], planner: int,
+              horizon: timedelta) -> dict[str, Any]:
     """A plan drawn as the fill's are, its window from now; 30 % name one or two of the case's subjects."""
     now = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=5)
-    p = shifted(plan(rng), now)
+    p = shifted(plan(rng, horizon), now)
     body = {
         "investigation_id": case, "kind": p["kind"],
         "location": {"lat": p["location"]["lat"], "lon": p["location"]["lon"]},
@@ -239,8 +248,9 @@ def _iso(t: datetime) -> str:
 
 
 def run_planners(port: int, planners: list[tuple[str, str, list[str]]], seconds: float, stop: threading.Event,
-                 seed: int) -> dict[str, Any]:
-    """Each (token, case, subjects) planner POSTs plans without pause for `seconds`; samples and CPU used."""
+                 seed: int, horizon: timedelta, think: float = 0.0) -> dict[str, Any]:
+    """Each (token, case, subjects) planner POSTs plans for `seconds`, without pause (`think` 0) or after a
+    random pause of `think` seconds on average (exponential); samples and CPU used."""
     samples: list[Sample] = []
     lock = threading.Lock()
     barrier = threading.Barrier(len(planners) + 1)
@@ -252,7 +262,11 @@ def run_planners(port: int, planners: list[tuple[str, str, list[str]]], seconds:
         mine: list[Sample] = []
         barrier.wait()
         while not stop.is_set() and time.perf_counter() < window["end"]:
-            body = plan_body(rng, case, subjects, index)
+            if think:
+                stop.wait(min(rng.expovariate(1 / think), max(0.0, window["end"] - time.perf_counter())))
+                if stop.is_set() or time.perf_counter() >= window["end"]:
+                    break
+            body = plan_body(rng, case, subjects, index, horizon)
             t0 = time.perf_counter()
             try:
                 status, data = c.request("POST", "/api/v1/operations", body)
@@ -580,6 +594,35 @@ def setup_cases(port: int, settings: Settings, planners: int, registered: int) -
     return specs, matches
 
 
+def measure_phase(store: str, args: argparse.Namespace, deployment: Deployment,
+                  planners: list[tuple[str, str, list[str]]], think: float) -> dict[str, Any]:
+    """One load phase on the filled deployment: warm-up, then the measured seconds; its figures."""
+    result: dict[str, Any] = {"think": think, "quiet": METER.wait_for_quiet(60), "loadavg_before": os.getloadavg()}
+    say(f"[{store}] {args.planners} planners (mean pause {think:g} s): {args.warmup:g} s warm-up, then "
+        f"{args.seconds:g} s measured")
+    with Watch() as watch:
+        run = run_planners(deployment.port, planners, args.warmup + args.seconds, threading.Event(), seed=1,
+                           horizon=args.horizon, think=think)
+        result["connections_per_worker"] = connections_per_worker(deployment.procs["gunicorn"].pid, deployment.port)
+    result["others_during"] = sorted(watch.seen)
+    measured_from = run["start"] + args.warmup
+    measured = [s for s in run["samples"] if s.sent >= measured_from]
+    warm = [s for s in run["samples"] if s.sent < measured_from]
+    result["measured"] = m = summarize(measured, run["seconds"] - args.warmup, run["cpu"], store)
+    if run["cpu"] and run["seconds"]:
+        share = (run["seconds"] - args.warmup) / run["seconds"]
+        m["cpu"] = {k: round(v * share, 2) for k, v in run["cpu"].items()}
+        m["cpu"]["note"] = "whole run scaled to the measured window"
+        if m["created_201"]:
+            m["cpu_ms_per_plan"] = {k: round(1000 * m["cpu"][k] / m["created_201"], 2)
+                                    for k in ("server", "database", "client")}
+    result["warmup"] = {"requests": len(warm), "non_201": sum(1 for s in warm if s.status != 201)}
+    result["loadavg_after"] = os.getloadavg()
+    say(f"[{store}] {m['requests']} plans, non-201 {m['non_201']}, p50 {m['p50_ms']} p95 {m['p95_ms']} "
+        f"p99 {m['p99_ms']} max {m['max_ms']} ms, {m['rate']}/s; goal {'met' if m['goal_met'] else 'MISSED'}")
+    return result
+
+
 def bench_store(store: str, args: argparse.Namespace, by_key: dict[tuple[str, str], list[dict[str, Any]]],
                 stop: threading.Event) -> dict[str, Any]:
     secret = secrets.token_urlsafe(24)
@@ -617,39 +660,17 @@ def bench_store(store: str, args: argparse.Namespace, by_key: dict[tuple[str, st
 
         say(f"[{store}] waiting until no other bench runs ({OTHER_BENCHES})")
         result["waited_for_others"] = wait_for_other_benches(args.wait_others)
-        result["quiet"] = METER.wait_for_quiet(60)
-        result["loadavg_before"] = os.getloadavg()
-        say(f"[{store}] {args.planners} planners: {args.warmup:g} s warm-up, then {args.seconds:g} s measured")
-        with Watch() as watch:
-            run = run_planners(deployment.port, planners, args.warmup + args.seconds, stop, seed=1)
-            result["connections_per_worker"] = connections_per_worker(deployment.procs["gunicorn"].pid,
-                                                                      deployment.port)
-        result["others_during"] = sorted(watch.seen)
-        measured_from = run["start"] + args.warmup
-        measured = [s for s in run["samples"] if s.sent >= measured_from]
-        warm = [s for s in run["samples"] if s.sent < measured_from]
-        # CPU over the whole run (warm-up included): the planners never pause, so the rate is the same.
-        result["measured"] = summarize(measured, run["seconds"] - args.warmup, run["cpu"], store)
-        if run["cpu"] and run["seconds"]:
-            share = (run["seconds"] - args.warmup) / run["seconds"]
-            result["measured"]["cpu"] = {k: round(v * share, 2) for k, v in run["cpu"].items()}
-            result["measured"]["cpu"]["note"] = "whole run scaled to the measured window"
-            ok = result["measured"]["created_201"]
-            if ok:
-                result["measured"]["cpu_ms_per_plan"] = {
-                    k: round(1000 * result["measured"]["cpu"][k] / ok, 2) for k in ("server", "database", "client")}
-        result["warmup"] = {"requests": len(warm), "non_201": sum(1 for s in warm if s.status != 201)}
-        result["loadavg_after"] = os.getloadavg()
+        result["phases"] = [measure_phase(store, args, deployment, planners, think) for think in args.think]
+        result.update(result["phases"][0])  # the first phase's figures decide whether to profile
         m = result["measured"]
-        say(f"[{store}] {m['requests']} plans, non-201 {m['non_201']}, p50 {m['p50_ms']} p95 {m['p95_ms']} "
-            f"p99 {m['p99_ms']} max {m['max_ms']} ms, {m['rate']}/s; goal {'met' if m['goal_met'] else 'MISSED'}")
 
         if args.profile == "always" or (args.profile == "auto" and not m["goal_met"]):
             say(f"[{store}] profiling the workers with py-spy for {args.profile_seconds:g} s of the same load")
             holder: dict[str, Any] = {}
 
             def load() -> None:
-                holder["run"] = run_planners(deployment.port, planners, args.profile_seconds + 4, stop, seed=2)
+                holder["run"] = run_planners(deployment.port, planners, args.profile_seconds + 4, stop, seed=2,
+                                             horizon=args.horizon, think=args.think[0])
 
             loader = threading.Thread(target=load, daemon=True)
             loader.start()
@@ -687,19 +708,20 @@ def stamp() -> str:
 
 def markdown(results: list[dict[str, Any]]) -> str:
     lines = [
-        "| store | operations / identifiers | requests | non-201 | p50 ms | p95 ms | p99 ms | max ms | plans/s | "
-        "cleared / with conflicts | goal (p99) | CPU ms per plan: server / db / client | CPU s: server / db / "
-        "client / other |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|",
+        "| store | operations / identifiers | mean pause | requests | non-201 | p50 ms | p95 ms | p99 ms | max ms | "
+        "plans/s | cleared / with conflicts | goal (p99) | CPU ms per plan: server / db / client | CPU s: server / "
+        "db / client / other |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|",
     ]
-    for r in results:
-        m = r["measured"]
+    for r, phase in ((result, phase) for result in results for phase in result["phases"]):
+        m = phase["measured"]
         c = m.get("cpu") or {}
         per = m.get("cpu_ms_per_plan") or {}
         non = f"{m['non_201']}" + (f" ({', '.join(f'{k}: {v}' for k, v in m['statuses'].items() if k != 201)})"
                                    if m["non_201"] else "")
         lines.append(
-            f"| {STORE_NAMES[r['store']]} | {r['operations']:,} / {r['identifiers']:,} | {m['requests']:,} | {non} | "
+            f"| {STORE_NAMES[r['store']]} | {r['operations']:,} / {r['identifiers']:,} | "
+            f"{phase['think']:g} s | {m['requests']:,} | {non} | "
             f"{m['p50_ms']} | {m['p95_ms']} | **{m['p99_ms']}** | {m['max_ms']} | {m['rate']} | "
             f"{m['cleared']:,} / {m['with_conflicts']:,} | < {m['goal_ms']:g} ms: "
             f"**{'met' if m['goal_met'] else 'missed'}** | "
@@ -754,9 +776,16 @@ def main() -> int:
                         help="py-spy on the workers after the measured phase (auto: if the goal is missed)")
     parser.add_argument("--profile-seconds", type=float, default=20.0)
     parser.add_argument("--seed", type=int, default=20261202)
+    parser.add_argument("--density", choices=("steady", "dense"), default="steady",
+                        help="steady: 1,000 operations start a day (N/1,000 days ahead); dense: all within 30 days")
+    parser.add_argument("--think", default="0,1",
+                        help="mean pause of a planner between plans, seconds, one load phase per value "
+                             "(0: none, the planners saturate the machine)")
     args = parser.parse_args()
     args.operations = args.operations or (10_000 if args.quick else 100_000)
     args.identifiers = args.identifiers or (100_000 if args.quick else 1_000_000)
+    args.horizon = horizon_of(args.operations, args.density)
+    args.think = [float(t) for t in args.think.split(",")]
     stores = ("sqlite", "postgres") if args.store == "both" else (args.store,)
 
     started = time.perf_counter()
@@ -765,7 +794,7 @@ def main() -> int:
         f"{info['postgres']}, load average {' / '.join(f'{x:.2f}' for x in os.getloadavg())}; commit {_commit()}")
     t0 = time.perf_counter()
     base = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=10)
-    by_key = index_of(operation_entries(args.seed, args.operations, base))
+    by_key = index_of(operation_entries(args.seed, args.operations, base, args.horizon))
     say(f"{args.operations:,} operations indexed under {len(by_key):,} records in {time.perf_counter() - t0:.0f} s")
     stop = threading.Event()
     results = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -16,6 +16,7 @@ from eventsourcing.persistence import IntegrityError, InterfaceError, Operationa
 
 from coordination import access
 from coordination.anchors import ChainAnchors
+from coordination.bulk_reads import load_many
 from coordination.context import RequestContext, Touched
 from coordination.deployment import DeploymentKeys
 from coordination.errors import (
@@ -76,17 +77,33 @@ class Target:
 
 @dataclass
 class Session:
-    """The aggregates one attempt of a command loaded and changed; saved together or not at all."""
+    """The aggregates one attempt of a command loaded and changed; saved together or not at all.
+
+    It hands out one object per aggregate: loading a record twice in one attempt (an index record a plan and
+    its target share) must not give two copies whose events would collide with each other at save.
+    """
 
     ledger: Ledger
     changed: list[Aggregate] = field(default_factory=list)
+    loaded: dict[UUID, Aggregate | None] = field(default_factory=dict)
 
     def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
-        try:
-            aggregate: Aggregate = self.ledger.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            return None
+        if aggregate_id not in self.loaded:
+            try:
+                self.loaded[aggregate_id] = self.ledger.repository.get(aggregate_id)
+            except AggregateNotFoundError:
+                self.loaded[aggregate_id] = None
+        aggregate = self.loaded[aggregate_id]
         return aggregate if isinstance(aggregate, cls) else None
+
+    def find_many(self, cls: type[A], ids: Iterable[UUID]) -> dict[UUID, A]:
+        """Those of `ids` that exist as `cls`, read together (coordination.bulk_reads): one round trip."""
+        ids = list(ids)
+        missing = [i for i in ids if i not in self.loaded]
+        if missing:
+            found = load_many(self.ledger, missing)
+            self.loaded.update((i, found.get(i)) for i in missing)
+        return {i: a for i in ids if isinstance(a := self.loaded[i], cls)}
 
     def add(self, *aggregates: Aggregate) -> None:
         self.changed.extend(a for a in aggregates if a not in self.changed)

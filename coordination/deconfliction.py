@@ -272,6 +272,8 @@ class Deconfliction:
     def _settle_all(self, session: Session, mine: dict[str, Any], pairs: _Pairs, result: Check,
                     envelope: Envelope, why_not: str) -> None:
         ids = self.keys()
+        # Every pair's conflict in one read, rather than one look-up (two round trips) per pair.
+        session.find_many(Conflict, [ids.conflict(kind, mine["ref"], ref) for kind, ref in pairs.examined])
         for (kind, ref), (finding, other) in pairs.holding.items():
             result.holding.append(self._settle(session, ids.conflict(kind, mine["ref"], ref), finding, other,
                                                mine, envelope))
@@ -300,18 +302,26 @@ class Deconfliction:
         return identifier_digest(self._key(), identifier)
 
     def _areas(self, session: Session, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], AreaIndex]:
-        ids, records = self.keys(), {}
-        for cell, day in keys:
-            record_id = ids.area(cell, day)
-            records[cell, day] = session.find(AreaIndex, record_id) or AreaIndex.start(id=record_id, cell=cell, day=day)
-        return records
+        """The index records of these (cell, day) keys, read together; those not yet kept are started."""
+        ids = self.keys()
+        by_key = {(cell, day): ids.area(cell, day) for cell, day in keys}
+        found = session.find_many(AreaIndex, by_key.values())
+        return {(cell, day): found.get(record_id) or self._started(session, AreaIndex.start(
+                    id=record_id, cell=cell, day=day)) for (cell, day), record_id in by_key.items()}
 
     def _targets(self, session: Session, digests: Iterable[str]) -> dict[str, TargetIndex]:
-        ids, records = self.keys(), {}
-        for digest in sorted(digests):
-            record_id = ids.target(digest)
-            records[digest] = session.find(TargetIndex, record_id) or TargetIndex.start(id=record_id)
-        return records
+        """The index records of these identifier digests, read together; those not yet kept are started."""
+        ids = self.keys()
+        by_digest = {digest: ids.target(digest) for digest in sorted(digests)}
+        found = session.find_many(TargetIndex, by_digest.values())
+        return {digest: found.get(record_id) or self._started(session, TargetIndex.start(id=record_id))
+                for digest, record_id in by_digest.items()}
+
+    @staticmethod
+    def _started(session: Session, record: Any) -> Any:
+        # A record started in this attempt is the one a later look-up of the same key must get.
+        session.loaded[record.id] = record
+        return record
 
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

@@ -6,7 +6,8 @@ import math
 import threading
 from typing import Any
 
-from eventsourcing.application import Application
+from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.postgres import PostgresFactory
 from eventsourcing.utils import Environment
@@ -16,6 +17,7 @@ from coordination.store_health import bound_datastore
 from domain.area_index import AreaIndex
 from domain.case_numbers import CaseNumberSequence
 from domain.investigation import Investigation
+from domain.target_index import TargetIndex
 
 
 class Ledger(Application):
@@ -30,8 +32,10 @@ class Ledger(Application):
     # Every aggregate type that grows: a case with its entries, an agency-year's counter with every case opened.
     # The counter is loaded by every opening and its snapshot is a few fields: every 50 events keeps a fresh
     # worker's opening within 2x of the first on SQLite too (200 gave 2.3x; docs/benchmarks.md).
-    # An index record of deconfliction gains an entry per plan in its cell and day, and is loaded by each.
-    snapshotting_intervals = {Investigation: 200, CaseNumberSequence: 50, AreaIndex: 50}
+    # An index record of deconfliction gains an entry per plan in its cell and day, and every check near it
+    # decodes each event past its snapshot again: 20 keeps that replay short, and its snapshot is taken from
+    # the record in hand (below), so a shorter interval costs one insert, not a reload.
+    snapshotting_intervals = {Investigation: 200, CaseNumberSequence: 50, AreaIndex: 20, TargetIndex: 20}
 
     def __init__(self, env: dict[str, str] | None = None):
         self._deferred_env = env
@@ -68,6 +72,25 @@ class Ledger(Application):
             bound_datastore(factory.datastore, store="event", wait=wait)
         return factory
 
+    def _take_snapshots(self, processing_event: ProcessingEvent[Any]) -> None:
+        """Snapshot index records from the records just saved; the rest as the library does.
+
+        The library reloads an aggregate from the store to snapshot it (its previous snapshot and every event
+        since). An index record just saved is in hand, whole, at the version it was saved at, and it has no
+        state outside its events: its snapshot is taken from it, and all of one save's go in one insert.
+        """
+        aggregates, rest, due = processing_event.aggregates, ProcessingEvent[Any](), set()
+        rest.aggregates = aggregates
+        for event in processing_event.events:
+            aggregate = aggregates.get(event.originator_id)
+            if not isinstance(aggregate, SNAPSHOT_IN_HAND):
+                rest.events.append(event)
+            elif event.originator_version % self.snapshotting_intervals[type(aggregate)] == 0:
+                due.add(event.originator_id)
+        if due and self.snapshots is not None:
+            self.snapshots.put([Snapshot.take(aggregates[i]) for i in sorted(due)])
+        super()._take_snapshots(rest)
+
     @property
     def constructed(self) -> bool:
         return "recorder" in self.__dict__
@@ -89,6 +112,8 @@ class Ledger(Application):
 
 
 STORE_WAIT = "PATHWAYS_STORE_WAIT_SECONDS"
+# Records whose snapshot is taken from the aggregate just saved (Ledger._take_snapshots).
+SNAPSHOT_IN_HAND = (AreaIndex, TargetIndex)
 
 
 def ledger_env(settings: Settings, *, create_tables: bool) -> dict[str, str]:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from uuid import uuid4
 
 from coordination.config import Settings
 from coordination.ledger import Ledger, ledger_env
+from domain.area_index import AreaIndex
 from domain.case_numbers import CaseNumberSequence
 
 
@@ -34,3 +36,20 @@ def test_a_case_number_sequence_is_snapshotted_as_it_grows(services) -> None:
         services.ledger.save(sequence)
     snapshots = list(services.ledger.snapshots.get(sequence_id))
     assert [s.originator_version for s in snapshots] == [50, 100]
+
+
+def test_an_index_record_is_snapshotted_from_the_record_just_saved(services) -> None:
+    record = AreaIndex.start(id=uuid4(), cell="85283473fffffff", day="2027-01-04")
+    for n in range(45):
+        record.enter({"ref": f"op-{n}", "operation_id": f"op-{n}"})
+        services.ledger.save(record)
+    snapshots = list(services.ledger.snapshots.get(record.id))
+    assert [(s.originator_version, len(s.state["entries"])) for s in snapshots] == [(20, 19), (40, 39)]
+
+
+def test_one_save_that_passes_an_index_record_s_interval_twice_snapshots_it_once_at_its_version(services) -> None:
+    record = AreaIndex.start(id=uuid4(), cell="85283473fffffff", day="2027-01-04")
+    for n in range(45):
+        record.enter({"ref": f"op-{n}", "operation_id": f"op-{n}"})
+    services.ledger.save(record)
+    assert [s.originator_version for s in services.ledger.snapshots.get(record.id)] == [46]
