@@ -54,7 +54,7 @@ class NotificationStream(MethodView):
 
     @blp.arguments(schemas.StreamQuery, location="query", as_kwargs=True)
     @blp.response(200, description="text/event-stream: one `conflict` event per notification (its `id` is the "
-                  "cursor; reconnect with Last-Event-ID to resume), a comment every 15 s while nothing happens.",
+                  "cursor; reconnect with Last-Event-ID to resume), a comment every 11-15 s while nothing happens.",
                   content_type="text/event-stream")
     @blp.alt_response(401, schema=ProblemSchema)
     def get(self, cursor: str | None = None) -> Any:
@@ -69,9 +69,13 @@ class NotificationStream(MethodView):
 
 
 def _events(batches: Iterator[list[dict[str, Any]]]) -> Iterator[str]:
-    yield "retry: 5000\n\n"
-    for items in batches:
-        if not items:
-            yield ": keep-alive\n\n"
-        for item in items:
-            yield f"id: {item['cursor']}\nevent: conflict\ndata: {json.dumps(item, default=str)}\n\n"
+    try:
+        yield "retry: 5000\n\n"
+        for items in batches:
+            if not items:
+                yield ": keep-alive\n\n"
+            for item in items:
+                yield f"id: {item['cursor']}\nevent: conflict\ndata: {json.dumps(item, default=str)}\n\n"
+    finally:
+        # The client hung up: end the stream now, so that its agency's tail is let go, not at garbage collection.
+        getattr(batches, "close", lambda: None)()

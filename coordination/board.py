@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -12,9 +13,11 @@ from coordination.conflicts import COORDINATORS, READERS
 from coordination.context import RequestContext
 from coordination.ledger import Ledger
 from coordination.notification_bell import NotificationBell
+from coordination.notification_tail import parse_cursor
 from coordination.read_your_writes import after_position
 
 MAX_PAGE = 100
+HEARTBEAT_JITTER = 0.25  # of the heartbeat: 15 s becomes 11.25-15 s
 
 
 class BoardReader(Protocol):
@@ -92,27 +95,35 @@ class Board:
                 heartbeat: float) -> Iterator[list[dict[str, Any]]]:
         assert self.bell is not None
         deadline = time.monotonic() + max_seconds
-        while time.monotonic() < deadline:
-            items = self.notifications(ctx, cursor=cursor, limit=MAX_PAGE)["items"]
-            if items:
-                cursor = parse_cursor(items[-1]["cursor"])
-                yield items
-                continue
-            if not self.bell.wait(ctx.actor.agency, cursor[0], min(heartbeat, deadline - time.monotonic())):
-                yield []
+        with self.bell.follow(ctx.actor.agency) as tail:
+            while time.monotonic() < deadline:
+                items = tail.after(cursor, MAX_PAGE)
+                if items is None:  # older than what the bell keeps: catch up from the read model, a page at a time
+                    start = tail.start  # taken before the read, so the read covers everything up to it
+                    items = self.notifications(ctx, cursor=cursor, limit=MAX_PAGE)["items"]
+                    if items:
+                        cursor = parse_cursor(items[-1]["cursor"])
+                    if len(items) < MAX_PAGE and start is not None:
+                        cursor = max(cursor, start)  # a short page leaves nothing up to `start`: follow the tail
+                elif items:
+                    cursor = parse_cursor(items[-1]["cursor"])
+                if items:
+                    yield items
+                    continue
+                if not tail.wait(cursor, min(heartbeat_after(heartbeat), deadline - time.monotonic())):
+                    yield []
 
     def _read(self, min_position: int | None, query: Any) -> Any:
         return after_position(self.ledger, self.reader, min_position, wait_max=self.read_wait_max,
                               unavailable=self.unavailable, what="the board", query=query)
 
+
+def heartbeat_after(heartbeat: float) -> float:
+    """How long a quiet stream waits before its keep-alive: at most `heartbeat`, spread so that streams opened
+    together do not all fall due together."""
+    return random.uniform(heartbeat * (1 - HEARTBEAT_JITTER), heartbeat)
+
+
 def _cursor_text(cursor: tuple[int, int]) -> str:
     # The start of the list has no side yet: "0", which parse_cursor reads back as the start.
     return f"{cursor[0]}.{cursor[1]}" if cursor[1] >= 0 else str(cursor[0])
-
-
-def parse_cursor(text: str | None) -> tuple[int, int]:
-    """A notifications cursor, "position.side" (as items give it)."""
-    if not text:
-        return (0, -1)
-    position, _, side = text.partition(".")
-    return int(position), int(side or -1)
