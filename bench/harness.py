@@ -44,6 +44,7 @@ class CpuMeter:
 
     def __init__(self) -> None:
         self.server_roots: set[int] = set()
+        self.worker_root: int | None = None  # the projection worker (part of the server), also told apart
 
     def snapshot(self) -> dict[str, float]:
         with open("/proc/stat") as f:
@@ -60,7 +61,8 @@ class CpuMeter:
             server_pids |= more
             grew = bool(more)
         me = os.getpid()
-        groups = {"server": 0, "database": 0, "client": procs.get(me, (0,))[0]}
+        groups = {"server": 0, "database": 0, "client": procs.get(me, (0,))[0],
+                  "worker": procs.get(self.worker_root, (0,))[0] if self.worker_root else 0}
         for pid, (ticks, _, comm) in procs.items():
             if pid in server_pids:
                 groups["server"] += ticks
@@ -75,6 +77,7 @@ class CpuMeter:
         return {"wall_seconds": round(seconds, 2), "capacity_cpu_seconds": round(seconds * (os.cpu_count() or 1), 2),
                 "server": round(d["server"], 2), "database": round(d["database"], 2),
                 "client": round(d["client"], 2), "other": round(max(0.0, d["busy"] - ours), 2),
+                "worker": round(d["worker"], 2),
                 "busy": round(d["busy"], 2)}
 
     def wait_for_quiet(self, max_wait: float, threshold: float = 0.25) -> dict[str, Any]:
@@ -152,6 +155,7 @@ class Deployment:
         self._spawn("worker", [str(VENV_BIN / "pathways"), "worker"])
         self._spawn("gunicorn", [str(PYTHON), "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"])
         METER.server_roots = {p.pid for p in self.procs.values()}
+        METER.worker_root = self.procs["worker"].pid
         deadline = time.monotonic() + ready_timeout
         last = "no answer"
         while time.monotonic() < deadline:
@@ -227,6 +231,6 @@ class Deployment:
                 proc.wait(timeout=10)
             codes[name] = proc.returncode
         self.procs.clear()
-        METER.server_roots = set()
+        METER.server_roots, METER.worker_root = set(), None
         return codes
 

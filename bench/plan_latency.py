@@ -171,8 +171,8 @@ def identifier(n: int) -> dict[str, Any]:
 
 
 def fill_targets(ledger: Ledger, keys: NaturalKeys, digest_key: bytes, count: int, now: datetime,
-                 progress: Any) -> int:
-    """`count` TargetIndex records, one registration entry each, saved in batches of ~BATCH_EVENTS events."""
+                 progress: Any, batch_events: int) -> int:
+    """`count` TargetIndex records, one registration entry each, saved in batches of ~batch_events events."""
     rng = random.Random(4242)
     batch: list[TargetIndex] = []
     events = 0
@@ -190,7 +190,7 @@ def fill_targets(ledger: Ledger, keys: NaturalKeys, digest_key: bytes, count: in
         record = TargetIndex.start(id=keys.target(identifier_digest(digest_key, ident)))
         record.enter(entry)
         batch.append(record)
-        if 2 * len(batch) >= BATCH_EVENTS:
+        if 2 * len(batch) >= batch_events:
             ledger.save(*batch)
             events += 2 * len(batch)
             batch = []
@@ -203,13 +203,13 @@ def fill_targets(ledger: Ledger, keys: NaturalKeys, digest_key: bytes, count: in
 
 
 def fill_areas(ledger: Ledger, keys: NaturalKeys, by_key: dict[tuple[str, str], list[dict[str, Any]]],
-               progress: Any) -> int:
+               progress: Any, batch_events: int) -> int:
     """deconfliction_query's fill_ledger, fed in slices so that progress can be told."""
     items = list(by_key.items())
     events = 0
     step = max(1, len(items) // 20)
     for start in range(0, len(items), step):
-        events += fill_ledger(ledger, keys, dict(items[start:start + step]))
+        events += fill_ledger(ledger, keys, dict(items[start:start + step]), batch_events)
         progress(min(len(items), start + step), events)
     return events
 
@@ -518,7 +518,7 @@ def fill_store(store: str, settings: Settings, by_key: dict[tuple[str, str], lis
             rate = events / max(1e-9, time.perf_counter() - t0)
             say(f"  [{store}] AreaIndex {done:,}/{records:,} records, {events:,} events ({rate:,.0f} events/s)")
 
-        result["area_events"] = fill_areas(filler, keys, by_key, area_progress)
+        result["area_events"] = fill_areas(filler, keys, by_key, area_progress, BATCH_EVENTS[store])
         result["area_records"] = records
         result["area_fill_seconds"] = round(time.perf_counter() - t0, 1)
         t0 = time.perf_counter()
@@ -531,7 +531,8 @@ def fill_store(store: str, settings: Settings, by_key: dict[tuple[str, str], lis
                 say(f"  [{store}] TargetIndex {done:,}/{identifiers:,} identifiers ({rate:,.0f}/s)")
 
         now = datetime.now(UTC)
-        result["target_events"] = fill_targets(filler, keys, digest_key, identifiers, now, target_progress)
+        result["target_events"] = fill_targets(filler, keys, digest_key, identifiers, now, target_progress,
+                                               BATCH_EVENTS[store])
         result["target_records"] = identifiers
         result["target_fill_seconds"] = round(time.perf_counter() - t0, 1)
         result["log_position"] = filler.max_position()
@@ -615,7 +616,7 @@ def measure_phase(store: str, args: argparse.Namespace, deployment: Deployment,
         m["cpu"]["note"] = "whole run scaled to the measured window"
         if m["created_201"]:
             m["cpu_ms_per_plan"] = {k: round(1000 * m["cpu"][k] / m["created_201"], 2)
-                                    for k in ("server", "database", "client")}
+                                    for k in ("server", "worker", "database", "client") if k in m["cpu"]}
     result["warmup"] = {"requests": len(warm), "non_201": sum(1 for s in warm if s.status != 201)}
     result["loadavg_after"] = os.getloadavg()
     say(f"[{store}] {m['requests']} plans, non-201 {m['non_201']}, p50 {m['p50_ms']} p95 {m['p95_ms']} "
@@ -709,7 +710,8 @@ def stamp() -> str:
 def markdown(results: list[dict[str, Any]]) -> str:
     lines = [
         "| store | operations / identifiers | mean pause | requests | non-201 | p50 ms | p95 ms | p99 ms | max ms | "
-        "plans/s | cleared / with conflicts | goal (p99) | CPU ms per plan: server / db / client | CPU s: server / "
+        "plans/s | cleared / with conflicts | goal (p99) | CPU ms per plan: server (of which the projection "
+        "worker) / db / client | CPU s: server / "
         "db / client / other |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|",
     ]
@@ -725,7 +727,8 @@ def markdown(results: list[dict[str, Any]]) -> str:
             f"{m['p50_ms']} | {m['p95_ms']} | **{m['p99_ms']}** | {m['max_ms']} | {m['rate']} | "
             f"{m['cleared']:,} / {m['with_conflicts']:,} | < {m['goal_ms']:g} ms: "
             f"**{'met' if m['goal_met'] else 'missed'}** | "
-            f"{per.get('server', '-')} / {per.get('database', '-')} / {per.get('client', '-')} | "
+            f"{per.get('server', '-')} ({per.get('worker', '-')}) / {per.get('database', '-')} / "
+            f"{per.get('client', '-')} | "
             f"{c.get('server', 0):.1f} / {c.get('database', 0):.1f} / {c.get('client', 0):.1f} / "
             f"{c.get('other', 0):.1f} of {c.get('capacity_cpu_seconds', 0):.0f} |")
     lines.append("")

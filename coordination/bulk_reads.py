@@ -18,15 +18,16 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import StoredEvent
 from psycopg.sql import SQL, Identifier
 
+# The ids' latest snapshot versions first, then a range on the primary key per id: a correlated bound in the
+# outer WHERE would make SQLite read every event of each record and filter them.
 _SQLITE = """
-SELECT 1 AS snap, originator_id, originator_version, topic, state FROM {snapshots} s
- WHERE originator_id IN ({ids})
-   AND originator_version = (SELECT MAX(originator_version) FROM {snapshots} WHERE originator_id = s.originator_id)
+WITH k(id) AS (VALUES {ids}),
+snap(id, v) AS (SELECT id, (SELECT MAX(originator_version) FROM {snapshots} WHERE originator_id = k.id) FROM k)
+SELECT 1 AS snap, s.originator_id, s.originator_version, s.topic, s.state FROM snap
+  JOIN {snapshots} s ON s.originator_id = snap.id AND s.originator_version = snap.v
 UNION ALL
-SELECT 0, e.originator_id, e.originator_version, e.topic, e.state FROM {events} e
- WHERE e.originator_id IN ({ids})
-   AND e.originator_version > COALESCE(
-       (SELECT MAX(originator_version) FROM {snapshots} WHERE originator_id = e.originator_id), 0)
+SELECT 0, e.originator_id, e.originator_version, e.topic, e.state FROM snap
+  JOIN {events} e ON e.originator_id = snap.id AND e.originator_version > COALESCE(snap.v, 0)
 """
 
 # One index probe per id, whatever the planner estimates: a lateral subquery on the primary key, not a join
@@ -77,11 +78,10 @@ def _select(ledger: Any, ids: list[UUID]) -> list[Any]:
         with datastore.get_connection() as conn, conn.cursor() as cursor:
             cursor.execute(statement, {"ids": ids}, prepare=True)
             return cursor.fetchall()
-    marks = ",".join("?" * len(ids))
+    marks = ",".join(["(?)"] * len(ids))
     text = _SQLITE.format(events=events.events_table_name, snapshots=snapshots.events_table_name, ids=marks)
-    hexes = [i.hex for i in ids]
     with datastore.transaction(commit=False) as cursor:
-        cursor.execute(text, [*hexes, *hexes])
+        cursor.execute(text, [i.hex for i in ids])
         return cursor.fetchall()
 
 

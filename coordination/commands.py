@@ -105,6 +105,13 @@ class Session:
             self.loaded.update((i, found.get(i)) for i in missing)
         return {i: a for i in ids if isinstance(a := self.loaded[i], cls)}
 
+    def known_absent(self, ids: Iterable[UUID]) -> None:
+        """Records this attempt knows are not stored (ids derived from a record it is creating): not looked up.
+
+        Should one exist after all, saving a new record at its id collides, and the command retries or refuses.
+        """
+        self.loaded.update((i, None) for i in ids if i not in self.loaded)
+
     def add(self, *aggregates: Aggregate) -> None:
         self.changed.extend(a for a in aggregates if a not in self.changed)
 

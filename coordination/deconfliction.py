@@ -133,7 +133,8 @@ class Deconfliction:
         new_ids = identifiers(op.plan["subject_ids"]) if entry else []
         old_ids = identifiers(before["subject_ids"]) if before else []
         self._subjects(session, me, entry, new_ids, old_ids, result, pairs)
-        self._settle_all(session, entry or old, pairs, result, envelope, _why_not(op))  # type: ignore[arg-type]
+        self._settle_all(session, entry or old, pairs, result, envelope, _why_not(op),  # type: ignore[arg-type]
+                         fresh=before is None)
         return result
 
     def _places(self, session: Session, me: str, entry: dict[str, Any] | None, old: dict[str, Any] | None,
@@ -270,10 +271,17 @@ class Deconfliction:
     # --- both ---------------------------------------------------------------------------------------------
 
     def _settle_all(self, session: Session, mine: dict[str, Any], pairs: _Pairs, result: Check,
-                    envelope: Envelope, why_not: str) -> None:
+                    envelope: Envelope, why_not: str, *, fresh: bool = False) -> None:
+        """Detect or revise the conflict of each pair that holds; make obsolete those examined that no longer do.
+
+        `fresh`: the submission is new (a plan, not an amendment), so no conflict names it yet.
+        """
         ids = self.keys()
-        # Every pair's conflict in one read, rather than one look-up (two round trips) per pair.
-        session.find_many(Conflict, [ids.conflict(kind, mine["ref"], ref) for kind, ref in pairs.examined])
+        conflict_ids = [ids.conflict(kind, mine["ref"], ref) for kind, ref in pairs.examined]
+        if fresh:
+            session.known_absent(conflict_ids)
+        else:  # every pair's conflict in one read, rather than one look-up (two round trips) per pair
+            session.find_many(Conflict, conflict_ids)
         for (kind, ref), (finding, other) in pairs.holding.items():
             result.holding.append(self._settle(session, ids.conflict(kind, mine["ref"], ref), finding, other,
                                                mine, envelope))
