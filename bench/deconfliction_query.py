@@ -78,7 +78,15 @@ from coordination.commands import Session  # noqa: E402
 from coordination.config import Settings  # noqa: E402
 from coordination.ledger import Ledger, ledger_env  # noqa: E402
 from domain.area_index import AreaIndex  # noqa: E402
-from domain.deconfliction import FIXED_SITE_KINDS, OPERATION_KINDS, Rules, footprint, index_keys, proximity  # noqa: E402
+from domain.deconfliction import (  # noqa: E402
+    FIXED_SITE_KINDS,
+    OPERATION_KINDS,
+    Rules,
+    footprint,
+    index_keys,
+    kept_keys,
+    proximity,
+)
 from domain.keys import NaturalKeys  # noqa: E402
 
 # 20 US metro areas (lat, lon of the centre).
@@ -259,15 +267,28 @@ def _settings(store: str, tmp: str, schema: str, cache: int) -> Settings:
     return dataclasses.replace(Settings.from_env(env), aggregate_cache_size=cache)
 
 
-def fill_ledger(ledger: Ledger, keys: NaturalKeys, by_key: dict[tuple[str, str], list[dict[str, Any]]],
-                batch_events: int) -> int:
-    """Every (cell, day) record with one Entered event per entry, saved in batches of ~batch_events events."""
+Placed = dict[tuple[str, str], list[tuple[dict[str, Any], bool]]]  # key -> (entry, kept here) of each check
+
+
+def placed(entries: Iterable[dict[str, Any]]) -> Placed:
+    """Every index key of every entry, with whether the entry is kept there (else its check only wrote there)."""
+    by_key: Placed = defaultdict(list)
+    for entry in entries:
+        kept = set(kept_keys(entry))
+        for key in index_keys(entry):
+            by_key[key].append((entry, key in kept))
+    return by_key
+
+
+def fill_ledger(ledger: Ledger, keys: NaturalKeys, by_key: Placed, batch_events: int) -> int:
+    """Every (cell, day) record with what each check wrote into it, one event each (`AreaIndex.keep`: Entered
+    where the entry is kept, Checked elsewhere in its ring), saved in batches of ~batch_events events."""
     batch: list[AreaIndex] = []
     pending = events = 0
     for (cell, day), found in by_key.items():
         record = AreaIndex.start(id=keys.area(cell, day), cell=cell, day=day)
-        for entry in found:
-            record.enter(entry)
+        for entry, here in found:
+            record.keep(entry, here=here)
         batch.append(record)
         pending += 1 + len(found)
         if pending >= batch_events:
@@ -343,10 +364,7 @@ def measure_store(store: str, size: int, all_entries: list[dict[str, Any]], prob
         bootstrap.migrate(cold)
         keys = NaturalKeys(UUID(int=random.Random(size).getrandbits(128), version=4))
         t0 = time.perf_counter()
-        by_key: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-        for entry in all_entries:
-            for key in index_keys(entry):
-                by_key[key].append(entry)
+        by_key = placed(all_entries)
         result["index_seconds"] = time.perf_counter() - t0
         # The filler's saves are big (BATCH_EVENTS): a store wait of 30 s, not the 2 s a request gets.
         filler = Ledger(env=ledger_env(dataclasses.replace(cold, store_wait=30.0), create_tables=False))
@@ -357,11 +375,12 @@ def measure_store(store: str, size: int, all_entries: list[dict[str, Any]], prob
         if store == "postgres":  # as the plain table below is: fresh statistics for the planner
             pg_exec(f'ANALYZE "{schema}".ledger_events, "{schema}".ledger_snapshots')
         result["records"] = len(by_key)
-        result["largest_record"] = max(len(v) for v in by_key.values())
+        result["largest_record"] = max(sum(here for _, here in v) for v in by_key.values())
         plain = Plain(store, cold)
         t0 = time.perf_counter()
         payloads = {e["operation_id"]: _payload(e) for e in all_entries}
-        result["rows"] = plain.fill((c, d, payloads[e["operation_id"]]) for (c, d), es in by_key.items() for e in es)
+        result["rows"] = plain.fill((c, d, payloads[e["operation_id"]]) for (c, d), es in by_key.items()
+                                    for e, here in es if here)
         result["plain_fill_seconds"] = time.perf_counter() - t0
         del by_key, payloads
         filler.close()

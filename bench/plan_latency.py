@@ -65,7 +65,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -79,8 +79,10 @@ from bench.deconfliction_query import (  # noqa: E402
     BATCH_EVENTS,
     EPOCH,
     RULES,
+    Placed,
     fill_ledger,
     horizon_of,
+    placed,
     plan,
 )
 from bench.harness import METER, VENV_BIN, Deployment, pg_exec, store_env  # noqa: E402
@@ -90,7 +92,7 @@ from coordination import bootstrap  # noqa: E402
 from coordination.config import Settings  # noqa: E402
 from coordination.ledger import Ledger, ledger_env  # noqa: E402
 from coordination.tokens import mint_dev_token  # noqa: E402
-from domain.deconfliction import TARGETS, footprint, index_cells, index_keys  # noqa: E402
+from domain.deconfliction import TARGETS, footprint, index_cells  # noqa: E402
 from domain.identifiers import normalise_identifier  # noqa: E402
 from domain.keys import NaturalKeys  # noqa: E402
 from domain.target_index import TargetIndex  # noqa: E402
@@ -144,14 +146,11 @@ def operation_entries(seed: int, count: int, base: datetime, horizon: timedelta)
     return out
 
 
-def index_of(entries: list[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:
-    """Every (cell, day) record with its entries, and every (cell, "targets") record (empty)."""
-    by_key: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    cells: set[str] = set()
-    for entry in entries:
-        for key in index_keys(entry):
-            by_key[key].append(entry)
-        cells.update(index_cells(entry))
+def index_of(entries: list[dict[str, Any]]) -> Placed:
+    """Every (cell, day) record with what each check wrote there (deconfliction_query.placed), and every
+    (cell, "targets") record (empty: the Checked events plans add to them are not filled)."""
+    by_key = placed(entries)
+    cells = {cell for entry in entries for cell in index_cells(entry)}
     for cell in sorted(cells):
         by_key[cell, TARGETS] = []
     return dict(by_key)
@@ -202,7 +201,7 @@ def fill_targets(ledger: Ledger, keys: NaturalKeys, digest_key: bytes, count: in
     return events
 
 
-def fill_areas(ledger: Ledger, keys: NaturalKeys, by_key: dict[tuple[str, str], list[dict[str, Any]]],
+def fill_areas(ledger: Ledger, keys: NaturalKeys, by_key: Placed,
                progress: Any, batch_events: int) -> int:
     """deconfliction_query's fill_ledger, fed in slices so that progress can be told."""
     items = list(by_key.items())
@@ -495,7 +494,7 @@ def profile_markdown(store: str, prof: dict[str, Any]) -> str:
 # --------------------------------------------------------------------------------------------- one store
 
 
-def fill_store(store: str, settings: Settings, by_key: dict[tuple[str, str], list[dict[str, Any]]],
+def fill_store(store: str, settings: Settings, by_key: Placed,
                identifiers: int, result: dict[str, Any]) -> bytes:
     """Migrate, establish the deployment, fill; returns the digest key."""
     t0 = time.perf_counter()
@@ -624,7 +623,7 @@ def measure_phase(store: str, args: argparse.Namespace, deployment: Deployment,
     return result
 
 
-def bench_store(store: str, args: argparse.Namespace, by_key: dict[tuple[str, str], list[dict[str, Any]]],
+def bench_store(store: str, args: argparse.Namespace, by_key: Placed,
                 stop: threading.Event) -> dict[str, Any]:
     secret = secrets.token_urlsafe(24)
     schema = f"bench_{secrets.token_hex(4)}" if store == "postgres" else None

@@ -29,9 +29,9 @@ from domain.deconfliction import (
     Rules,
     days_between,
     footprint,
-    home_cell,
     index_cells,
     index_keys,
+    kept_keys,
     padded,
     proximity,
 )
@@ -152,13 +152,16 @@ class Deconfliction:
         for other in result.compared.values():
             pairs.test("event_proximity", _as_operation(other), proximity(entry, other))  # type: ignore[arg-type]
         for key in target_keys:
+            # Written too (a Checked event): a target address registered at this moment collides here.
+            records[key].touch(me)
             for target in records[key].entries.values():
                 result.targets[target["ref"]] = target
                 pairs.test("target_address", target, address_match(entry, target, now))  # type: ignore[arg-type]
         for key in set(old_keys) - set(new_keys):
             records[key].leave(me)
+        kept = set(kept_keys(entry)) if entry else set()
         for key in new_keys:
-            records[key].enter(entry)  # type: ignore[arg-type]
+            records[key].keep(entry, here=key in kept)  # type: ignore[arg-type]
         session.add(*records.values())
 
     def _subjects(self, session: Session, me: str, entry: dict[str, Any] | None, new_ids: list[dict[str, Any]],
@@ -257,12 +260,13 @@ class Deconfliction:
         """A target address is kept under the cells around it; operations already planned there are compared."""
         cells = index_cells(target)
         days = days_between(now.date(), (now + TARGET_LOOKAHEAD).date())
-        home = home_cell(target["path"][0])
-        records = self._areas(session, [(cell, TARGETS) for cell in cells] + [(home, day) for day in days])
+        # An operation near the address is kept where its path runs: in the address's cell or one beside it.
+        planned = [(cell, day) for cell in cells for day in days]
+        records = self._areas(session, [(cell, TARGETS) for cell in cells] + planned)
         for cell in cells:
             records[cell, TARGETS].enter(target)
-        for day in days:
-            for ref, op in records[home, day].entries.items():
+        for key in planned:
+            for ref, op in records[key].entries.items():
                 result.compared[ref] = op
                 pairs.test("target_address", _as_operation(op), address_match(op, target, now))
         result.records += len(records)

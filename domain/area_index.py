@@ -38,6 +38,14 @@ class AreaIndex(Aggregate):
         def apply(self, index: AreaIndex) -> None:
             index.entries.pop(self.operation_id, None)
 
+    class Checked(Aggregate.Event):
+        """A check near this cell and day read the record; recorded so that a racing check collides on it."""
+
+        operation_id: str
+
+        def apply(self, index: AreaIndex) -> None:
+            pass
+
     @classmethod
     def start(cls, *, id: Any, cell: str, day: str) -> AreaIndex:  # noqa: A002
         """The index record of a cell and day, at its natural key (NaturalKeys.area)."""
@@ -52,6 +60,21 @@ class AreaIndex(Aggregate):
         """Drop an operation that moved away, changed its window or was withdrawn."""
         if operation_id in self.entries:
             self.trigger_event(self.Left, operation_id=operation_id)
+
+    def keep(self, entry: dict[str, Any], *, here: bool) -> None:
+        """What a check of the entry's operation writes here: its entry where its path runs (`here`), elsewhere
+        in its ring its absence; and always an event, so that two checks that read this record collide on it."""
+        ref = ref_of(entry)
+        if here and self.entries.get(ref) != entry:
+            self.enter(entry)
+        elif not here and ref in self.entries:
+            self.leave(ref)
+        else:
+            self.touch(ref)
+
+    def touch(self, operation_id: str) -> None:
+        """Record that a check read this record, changing nothing in it."""
+        self.trigger_event(self.Checked, operation_id=operation_id)
 
 
 def ref_of(entry: dict[str, Any]) -> str:

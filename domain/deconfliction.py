@@ -1,11 +1,14 @@
 """Event deconfliction rules (DOMAIN.md §2): buffers, padded windows, severities, and where a plan is indexed.
 
-Each operation is indexed under the h3 cells (resolution 5) within one ring of every point of its path, for
-every UTC day its padded window touches. Two operations whose buffers can touch are at most
-2 x MAX_BUFFER_M + CELL_SPACING_M apart at their nearest indexed points (6 km), which is less than the
-shortest edge of a resolution-5 cell (6.9 km, measured over the globe and its pentagons): so one lies in a
-cell the other is indexed under, and the two share an index record that both submissions load and write.
-The store's optimistic concurrency on that record is what makes two simultaneous plans find each other.
+An operation's entry is kept under the h3 cells (resolution 5) its path passes through (every point of it,
+densified to CELL_SPACING_M), for every UTC day its padded window touches: its kept keys. A check reads, and
+writes, the records of the cells within one ring of those points: its index keys. Two operations whose
+buffers can touch are at most 2 x MAX_BUFFER_M + CELL_SPACING_M apart at their nearest indexed points (6 km),
+which is less than the shortest edge of a resolution-5 cell (6.9 km, measured over the globe and its
+pentagons): so each one's cell there lies in the other's ring. Each check therefore reads the record that keeps
+the other's entry, and both write the records of their rings, which share that one: the store's optimistic
+concurrency on it is what makes two simultaneous plans find each other. Keeping an entry only where its path
+runs (not under the whole ring) means a check decodes each neighbour's entry about once, not once per cell.
 """
 
 from __future__ import annotations
@@ -135,15 +138,29 @@ def index_cells(entry: Mapping[str, Any]) -> list[str]:
 
 
 def home_cell(point: Sequence[float]) -> str:
-    """The cell a point lies in: every operation near it is kept under this cell (index_keys)."""
+    """The cell a point lies in."""
     return str(h3.latlng_to_cell(point[0], point[1], CELL_RESOLUTION))
 
 
+def home_cells(entry: Mapping[str, Any]) -> list[str]:
+    """The cells the entry's path passes through (densified), in a stable order: where its entry is kept."""
+    return sorted({home_cell(point) for point in densified(_points(entry), CELL_SPACING_M)})
+
+
 def index_keys(entry: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """The (cell, day) index records an operation is kept under, in a stable order."""
+    """The (cell, day) index records a check of the operation reads and writes, in a stable order."""
+    return [(cell, day) for cell in index_cells(entry) for day in window_days(entry)]
+
+
+def kept_keys(entry: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The (cell, day) index records that keep the operation's entry (a subset of its index keys)."""
+    return [(cell, day) for cell in home_cells(entry) for day in window_days(entry)]
+
+
+def window_days(entry: Mapping[str, Any]) -> list[str]:
+    """The UTC days the entry's padded window touches."""
     start, end = padded(entry)
-    days = _days(start.date(), end.date())
-    return [(cell, day) for cell in index_cells(entry) for day in days]
+    return _days(start.date(), end.date())
 
 
 def days_between(first: date, last: date) -> list[str]:

@@ -6,6 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import h3
+
+from domain.deconfliction import CELL_RESOLUTION
 from tests.api.support import OPERATIONS, Case, as_, created, open_case, plan, plan_body, problem
 
 NOTIFICATIONS = "/api/v1/notifications"
@@ -146,6 +149,37 @@ def test_a_target_address_registered_after_an_operation_nearby_is_matched_with_i
 
     assert [c["kind"] for c in registered["deconfliction"]["conflicts"]] == ["target_address"]
     assert registered["deconfliction"]["conflicts"][0]["counterpart"]["agency"] == "DEA"
+
+
+def _across_a_cell_edge(lat: float, lon: float) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Two points 20 m apart, north to south, in two different cells of the deconfliction index."""
+    step = 10 / 111_195
+    while h3.latlng_to_cell(lat, lon, CELL_RESOLUTION) == h3.latlng_to_cell(lat + 2 * step, lon, CELL_RESOLUTION):
+        lat += step
+    return (lat, lon), (lat + 2 * step, lon)
+
+
+def test_a_target_address_registered_across_a_cell_edge_from_an_operation_is_matched_with_it(client):
+    # The operation is kept under its own cell only; the address looks in the cells beside its own too.
+    at, address = _across_a_cell_edge(25.76500, -80.20000)
+    dea = open_case(client, "dea_agent")
+    soon = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
+    created(client.post(OPERATIONS, json=plan_body(dea.id, lat=at[0], lon=at[1], starts_at=soon.isoformat(),
+                                                   ends_at=(soon + timedelta(hours=2)).isoformat()),
+                        headers=as_("dea_agent")))
+
+    registered = _add(client, open_case(client, "hsi_agent"), "hsi_agent", _address(*address))
+
+    assert [c["kind"] for c in registered["deconfliction"]["conflicts"]] == ["target_address"]
+
+
+def test_an_operation_across_a_cell_edge_from_a_target_address_conflicts_with_it(client):
+    at, address = _across_a_cell_edge(25.76500, -80.20000)
+    _add(client, open_case(client, "hsi_agent"), "hsi_agent", _address(*address))
+
+    body = plan(client, open_case(client, "dea_agent"), "dea_agent", lat=at[0], lon=at[1], kind="surveillance")
+
+    assert [c["kind"] for c in body["deconfliction"]["conflicts"]] == ["target_address"]
 
 
 def test_a_location_on_anything_but_an_address_is_refused_naming_it(client):

@@ -22,6 +22,7 @@ from domain.deconfliction import (
     default_rule,
     footprint,
     index_keys,
+    kept_keys,
     overlap,
     proximity,
 )
@@ -61,7 +62,10 @@ def entry(kind="raid", at=HERE, *, starts_at=TEN, ends_at=NOON, route=None, inve
 
 
 def shared_keys(a, b):
-    return set(index_keys(a)) & set(index_keys(b))
+    """Whether each one's check reads a record that keeps the other's entry, and both checks write a record in
+    common (so that two racing checks collide on it)."""
+    reads_a, reads_b = set(index_keys(a)), set(index_keys(b))
+    return bool(reads_a & reads_b and set(kept_keys(b)) & reads_a and set(kept_keys(a)) & reads_b)
 
 
 # --- E1: place -------------------------------------------------------------------------------------------------
@@ -257,6 +261,22 @@ def test_a_single_place_is_indexed_under_its_cell_and_the_ring_around_it_for_one
     cell = h3.latlng_to_cell(*HERE, CELL_RESOLUTION)
     assert keys == sorted((c, "2026-03-02") for c in h3.grid_disk(cell, 1))
     assert len(keys) == 7
+
+
+def test_a_single_place_is_kept_under_its_own_cell_only():
+    assert kept_keys(entry()) == [(h3.latlng_to_cell(*HERE, CELL_RESOLUTION), "2026-03-02")]
+
+
+def test_a_route_is_kept_under_every_cell_it_passes_through_and_each_is_among_its_index_keys():
+    convoy = entry("interdiction", route=[north_of(HERE, 30_000), east_of(north_of(HERE, 30_000), 30_000)])
+    kept = kept_keys(convoy)
+
+    assert len(kept) > 2
+    assert set(kept) <= set(index_keys(convoy))
+
+
+def test_the_kept_keys_are_fewer_than_the_index_keys_of_the_ring():
+    assert (len(kept_keys(entry())), len(index_keys(entry()))) == (1, 7)
 
 
 def test_an_operation_is_indexed_for_every_utc_day_its_padded_window_touches():
