@@ -26,7 +26,8 @@ schemas dropped afterwards) and each size N, on a fresh store:
   The same entries go, one row per entry per key, into a plain table `plain_index(cell, day, payload)` with
   an index on (cell, day), in the same SQLite file / PostgreSQL schema.
 - probes: the same 2,000 random plans (same places, new investigations; their starts over the same horizon as
-  the fill's) at every size, each measured:
+  the fill's, in the steady density at least 8 h from its ends, so that each meets a whole neighbourhood even
+  when the horizon is one day) at every size, each measured:
   (1) the check's query: the probe's keys' records in one `Session.find_many(AreaIndex, ...)`, the
       entries gathered by operation id as the check does, and `proximity` against each (no write); on a
       ledger with the aggregate cache off (`aggregate_cache_size` 0) and on one with the default cache (1000),
@@ -104,6 +105,7 @@ SCATTER_M = 15_000
 METRO_SHARE = 0.7
 HORIZON = timedelta(days=30)
 STEADY_PER_DAY = 1000
+PROBE_MARGIN, ZERO = timedelta(hours=8), timedelta(0)
 AGENCIES = ("HSI", "DEA", "FBI", "ATF", "USMS", "CBP", "LAPD", "NYPD", "HPD", "CPD")
 M_PER_DEG = 111_195.0
 RULES = Rules()
@@ -134,8 +136,9 @@ def _place(rng: random.Random) -> tuple[float, float]:
     return rng.uniform(*CONUS[0]), rng.uniform(*CONUS[1])
 
 
-def plan(rng: random.Random, horizon: timedelta = HORIZON) -> dict[str, Any]:
-    """One operation's plan, in the stored form `footprint` reads; it starts within `horizon` of EPOCH."""
+def plan(rng: random.Random, horizon: timedelta = HORIZON, margin: timedelta = timedelta(0)) -> dict[str, Any]:
+    """One operation's plan, in the stored form `footprint` reads; it starts within `horizon` of EPOCH, at least
+    `margin` from either end."""
     kind = rng.choice(OPERATION_KINDS)
     lat, lon = _place(rng)
     route = []
@@ -145,7 +148,7 @@ def plan(rng: random.Random, horizon: timedelta = HORIZON) -> dict[str, Any]:
             leg, bearing = rng.uniform(1_000, 8_000), rng.uniform(0, 2 * math.pi)
             here = _offset(*here, leg * math.cos(bearing), leg * math.sin(bearing))
             route.append({"lat": here[0], "lon": here[1]})
-    starts_at = EPOCH + timedelta(minutes=rng.randrange(int(horizon.total_seconds() // 60)))
+    starts_at = EPOCH + margin + timedelta(minutes=rng.randrange(int((horizon - 2 * margin).total_seconds() // 60)))
     return {
         "kind": kind,
         "location": {"lat": lat, "lon": lon, "address": None},
@@ -167,7 +170,8 @@ def horizon_of(size: int, density: str) -> timedelta:
     return HORIZON if density == "dense" else timedelta(days=size / STEADY_PER_DAY)
 
 
-def entries(seed: int, count: int, horizon: timedelta = HORIZON) -> list[dict[str, Any]]:
+def entries(seed: int, count: int, horizon: timedelta = HORIZON,
+            margin: timedelta = timedelta(0)) -> list[dict[str, Any]]:
     """`count` operations' index entries; a few investigations plan several (G1 applies among them)."""
     rng = random.Random(seed)
     out: list[dict[str, Any]] = []
@@ -175,7 +179,7 @@ def entries(seed: int, count: int, horizon: timedelta = HORIZON) -> list[dict[st
     for n in range(count):
         if rng.random() < 0.6:
             investigation = _uuid(rng)
-        p = plan(rng, horizon)
+        p = plan(rng, horizon, margin)
         out.append(footprint(operation_id=_uuid(rng), investigation_id=investigation,
                              agency=rng.choice(AGENCIES), number=f"DX27-{n:08d}", plan=p, rule=RULES.of(p["kind"])))
     return out
@@ -544,7 +548,9 @@ def main() -> int:
         # The same places at every size; in the steady density their starts spread over a longer horizon.
         horizon = horizon_of(size, args.density)
         everything = entries(args.seed, size, horizon)
-        probes = entries(probe_seed, args.probes + 20, horizon)
+        # Steady: probes start 8 h inside the horizon's ends (a 6 h window and both paddings fit), so that at
+        # 1,000 (one day) they meet a whole neighbourhood, as at every larger size, not half of one.
+        probes = entries(probe_seed, args.probes + 20, horizon, PROBE_MARGIN if args.density == "steady" else ZERO)
         probes, warmups = probes[:args.probes], probes[args.probes:]
         probe_keys = []
         for probe in probes:
