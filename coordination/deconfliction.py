@@ -152,8 +152,6 @@ class Deconfliction:
         for other in result.compared.values():
             pairs.test("event_proximity", _as_operation(other), proximity(entry, other))  # type: ignore[arg-type]
         for key in target_keys:
-            # Written too (a Checked event): a target address registered at this moment collides here.
-            records[key].touch(me)
             for target in records[key].entries.values():
                 result.targets[target["ref"]] = target
                 pairs.test("target_address", target, address_match(entry, target, now))  # type: ignore[arg-type]
@@ -269,6 +267,10 @@ class Deconfliction:
             for ref, op in records[key].entries.items():
                 result.compared[ref] = op
                 pairs.test("target_address", _as_operation(op), address_match(op, target, now))
+            # Written too (a Checked event): a plan beside the address at this moment writes this record as well,
+            # so the two collide. Not the other way round: every plan writing the (cell, targets) records of its
+            # ring would serialise every plan of a city, whatever its day.
+            records[key].touch(target["ref"])
         result.records += len(records)
         session.add(*records.values())
 

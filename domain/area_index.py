@@ -41,7 +41,7 @@ class AreaIndex(Aggregate):
     class Checked(Aggregate.Event):
         """A check near this cell and day read the record; recorded so that a racing check collides on it."""
 
-        operation_id: str
+        ref: str  # the operation, or the registered target address, whose check it was
 
         def apply(self, index: AreaIndex) -> None:
             pass
@@ -72,9 +72,9 @@ class AreaIndex(Aggregate):
         else:
             self.touch(ref)
 
-    def touch(self, operation_id: str) -> None:
-        """Record that a check read this record, changing nothing in it."""
-        self.trigger_event(self.Checked, operation_id=operation_id)
+    def touch(self, ref: str) -> None:
+        """Record that a check (of an operation or a target address) read this record, changing nothing in it."""
+        self.trigger_event(self.Checked, ref=ref)
 
 
 def ref_of(entry: dict[str, Any]) -> str:

@@ -283,3 +283,16 @@ def test_renewing_a_registration_keeps_it_for_twenty_four_more_months_and_checks
     assert timedelta(days=729) < until - datetime.now(UTC) <= timedelta(days=730)
     assert [(c["kind"], c["counterpart"]["agency"]) for c in renewed["deconfliction"]["conflicts"]] == [
         ("identifier", "DEA")]
+
+
+def test_registering_a_target_address_writes_the_records_a_plan_beside_it_writes(client, services):
+    # So that an address and a plan beside it submitted at the same moment collide, and the loser sees the winner.
+    at = (25.76500, -80.20000)
+    registered = _add(client, open_case(client, "hsi_agent"), "hsi_agent", _address(*at))
+    soon = datetime.now(UTC) + timedelta(days=2)
+    record_id = services.operations.runner.keys().area(h3.latlng_to_cell(*at, CELL_RESOLUTION),
+                                                        soon.date().isoformat())
+
+    last = list(services.ledger.events.get(record_id))[-1]
+
+    assert (type(last).__name__, last.ref) == ("Checked", registered["subject_id"])
