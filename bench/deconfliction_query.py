@@ -16,7 +16,7 @@ schemas dropped afterwards) and each size N, on a fresh store:
 - fill: N active operations' entries (`footprint`), spread as plans are: 70 % around 20 US metro areas
   (gaussian scatter, sigma 15 km), 30 % uniform over the CONUS bounding box; windows of 2-6 h; kinds mixed
   (fixed-site kinds at one point; half of the mobile ones with a route of 1-4 legs of 1-8 km). Their starts
-  (`--density`): `steady` (the default), 1,000 operations starting a day, so N/1,000 days ahead (a larger N is
+  (`--density`): `steady` (the default), 500 operations starting a day, so N/500 days ahead (a larger N is
   a longer horizon, as a larger deployment or a longer planning horizon would be; the three US systems see
   ~960 events a day); `dense`, all within the next 30 days at every N (a 100x larger N is a 100x denser
   neighbourhood around every probe, and the answer itself grows with it). The entries are accumulated per
@@ -27,7 +27,7 @@ schemas dropped afterwards) and each size N, on a fresh store:
   an index on (cell, day), in the same SQLite file / PostgreSQL schema.
 - probes: the same 2,000 random plans (same places, new investigations; their starts over the same horizon as
   the fill's, in the steady density at least 8 h from its ends, so that each meets a whole neighbourhood even
-  when the horizon is one day) at every size, each measured:
+  when the horizon is two days) at every size, each measured:
   (1) the check's query: the probe's keys' records in one `Session.find_many(AreaIndex, ...)`, the
       entries gathered by operation id as the check does, and `proximity` against each (no write); on a
       ledger with the aggregate cache off (`aggregate_cache_size` 0) and on one with the default cache (1000),
@@ -104,7 +104,9 @@ CONUS = ((24.5, 49.0), (-124.7, -67.0))  # lat, lon bounding box
 SCATTER_M = 15_000
 METRO_SHARE = 0.7
 HORIZON = timedelta(days=30)
-STEADY_PER_DAY = 1000
+# Half the three US systems' ~960 events a day: so that the smallest size (1,000) spans two days and its probes
+# cross midnight (and so read two days' records) as often as at every larger size.
+STEADY_PER_DAY = 500
 PROBE_MARGIN, ZERO = timedelta(hours=8), timedelta(0)
 AGENCIES = ("HSI", "DEA", "FBI", "ATF", "USMS", "CBP", "LAPD", "NYPD", "HPD", "CPD")
 M_PER_DEG = 111_195.0
@@ -165,7 +167,7 @@ def plan(rng: random.Random, horizon: timedelta = HORIZON, margin: timedelta = t
 
 def horizon_of(size: int, density: str) -> timedelta:
     """When the operations start: within 30 days at every size (dense: a 100x larger N is a 100x denser
-    neighbourhood), or at a steady 1,000 starts a day (steady: N/1,000 days; the three US systems see ~350,000
+    neighbourhood), or at a steady 500 starts a day (steady: N/500 days; the three US systems see ~350,000
     events a year, ~960 a day, DOMAIN.md §2), where a larger N is a longer horizon, not a denser one."""
     return HORIZON if density == "dense" else timedelta(days=size / STEADY_PER_DAY)
 
@@ -524,7 +526,7 @@ def main() -> int:
                         help="naive scan on the first budget/N probes at most (N x probes proximity calls)")
     parser.add_argument("--seed", type=int, default=20270104)
     parser.add_argument("--density", choices=("steady", "dense"), default="steady",
-                        help="steady: 1,000 operations start a day, so N/1,000 days; dense: all within 30 days")
+                        help="steady: 500 operations start a day, so N/500 days; dense: all within 30 days")
     parser.add_argument("--profile", default="", metavar="cold,cached",
                         help="cProfile (1) without (cold) and/or with the cache (cached), every store and size "
                              "(inflates its timings)")
@@ -549,7 +551,7 @@ def main() -> int:
         horizon = horizon_of(size, args.density)
         everything = entries(args.seed, size, horizon)
         # Steady: probes start 8 h inside the horizon's ends (a 6 h window and both paddings fit), so that at
-        # 1,000 (one day) they meet a whole neighbourhood, as at every larger size, not half of one.
+        # 1,000 (two days) they meet a whole neighbourhood, as at every larger size, not half of one.
         probes = entries(probe_seed, args.probes + 20, horizon, PROBE_MARGIN if args.density == "steady" else ZERO)
         probes, warmups = probes[:args.probes], probes[args.probes:]
         probe_keys = []

@@ -779,7 +779,7 @@ def main() -> int:
     parser.add_argument("--profile-seconds", type=float, default=20.0)
     parser.add_argument("--seed", type=int, default=20261202)
     parser.add_argument("--density", choices=("steady", "dense"), default="steady",
-                        help="steady: 1,000 operations start a day (N/1,000 days ahead); dense: all within 30 days")
+                        help="steady: 500 operations start a day (N/500 days ahead); dense: all within 30 days")
     parser.add_argument("--think", default="0,1",
                         help="mean pause of a planner between plans, seconds, one load phase per value "
                              "(0: none, the planners saturate the machine)")
