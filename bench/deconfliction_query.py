@@ -19,12 +19,13 @@ schemas dropped afterwards) and each size N, on a fresh store:
   (`--density`): `steady` (the default), 500 operations starting a day, so N/500 days ahead (a larger N is
   a longer horizon, as a larger deployment or a longer planning horizon would be; the three US systems see
   ~960 events a day); `dense`, all within the next 30 days at every N (a 100x larger N is a 100x denser
-  neighbourhood around every probe, and the answer itself grows with it). The entries are accumulated per
-  (cell, day) key and each AreaIndex record is saved with one Entered event per entry, through
-  `ledger.save(*records)` in batches (a record gets one snapshot at its version when a save passes its
-  interval, as the live path does). No Operation aggregates: this bench is the read only.
-  The same entries go, one row per entry per key, into a plain table `plain_index(cell, day, payload)` with
-  an index on (cell, day), in the same SQLite file / PostgreSQL schema.
+  neighbourhood around every probe, and the answer itself grows with it). Each AreaIndex record gets what each
+  operation's check wrote into it (`AreaIndex.keep`): an Entered event where the entry is kept (the cells its
+  path runs through), a Checked event elsewhere in its ring; saved through `ledger.save(*records)` in batches
+  (a record gets one snapshot at its version when a save passes its interval, as the live path does). No
+  Operation aggregates: this bench is the read only. The same entries go, one row per entry per kept key, into a
+  plain table `plain_index(cell, day, payload)` with an index on (cell, day), in the same SQLite file /
+  PostgreSQL schema.
 - probes: the same 2,000 random plans (same places, new investigations; their starts over the same horizon as
   the fill's, in the steady density at least 8 h from its ends, so that each meets a whole neighbourhood even
   when the horizon is two days) at every size, each measured:
