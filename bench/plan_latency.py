@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/plan_latency.py [--store sqlite|postgres|both] [--quick] [--planners 16]
                                           [--seconds 30] [--warmup 5] [--profile auto|always|never]
+                                          [--think 0,1] [--density steady|dense]
 
 The issue's goal: "POST /api/v1/operations through real gunicorn with 16 concurrent planners: p99 under 25 ms at
 100k (SQLite) and under 50 ms (PostgreSQL)", with 100k active operations and 1M registered identifiers in the
@@ -15,11 +16,12 @@ _audit schema, both dropped afterwards), on a fresh store:
    ~10,000 events, progress printed:
    - N active operations' AreaIndex entries (as `Deconfliction.entry_of` writes them: `footprint` + ref + role),
      placed as bench/deconfliction_query.py places them (its `plan`, `fill_ledger`): 70 % around 20 US metros
-     (gaussian, sigma 15 km), 30 % uniform over the CONUS box, starts uniform over the next 30 days, windows of
-     2-6 h, kinds mixed, half the mobile ones with a route; one Entered event per entry per (cell, day) key, so
-     the library snapshots every record at each 50th event as the live path does. Every cell an operation is
-     indexed under also gets its (cell, "targets") record (Started only, no registered address): the live path
-     creates it with the first plan in that cell, so a store that got to N plans through the API has it;
+     (gaussian, sigma 15 km), 30 % uniform over the CONUS box, starts uniform over the next N/500 days
+     (`--density steady`, the default; `dense`: 30 days), windows of 2-6 h, kinds mixed, half the mobile ones
+     with a route; what each one's check writes (`AreaIndex.keep`: Entered where its entry is kept, Checked
+     elsewhere in its ring), each record snapshotted at its version when a save passes its interval, as the live
+     path does. Every cell an operation is indexed under also gets its (cell, "targets") record (Started only, no
+     registered address): the live path creates it with the first plan in that cell;
    - M registered identifiers: one TargetIndex record each (`keys.target(identifier_digest(key, ...))`) holding
      one registration entry (`domain.targets.registration`), half phones (+1 and ten digits, E.164 as
      `normalise_identifier` gives it) and half emails, of made-up people (two identifiers each, five people per
@@ -30,16 +32,21 @@ _audit schema, both dropped afterwards), on a fresh store:
 4. via HTTP, per planner agency (16): one investigation, 4 subjects (a phone and an email each; the first
    subject's phone is one of the M registered, so its answer must name one identifier match: the check that the
    fill used the deployment's keys);
-5. the measured phase, once no other bench runs (`pgrep -f "bench/(deconfliction_query|streams).py"` polled every
-   10 s, up to 20 min) and the machine is quiet (bench/harness.py's wait_for_quiet, up to 60 s): 16 planner
-   threads, one keep-alive http.client connection each, POST plans without pause for `--warmup` (untimed) then
-   `--seconds` s. A plan is drawn from the same distribution as the fill (its times from the moment it is sent):
+5. the measured phases, once no other bench runs (`pgrep -f "bench/(deconfliction_query|streams).py"` polled every
+   10 s, up to 20 min) and the machine is quiet (bench/harness.py's wait_for_quiet, up to 60 s, before each): 16
+   planner threads, one keep-alive http.client connection each, POST plans for `--warmup` (untimed) then
+   `--seconds` s, one phase per `--think` value: 0, without pause (the planners saturate the machine, so the
+   latency is mostly queueing: 16 requests in flight on 2 cores), then with a random pause of that many seconds
+   on average between one planner's plans (exponential: people planning, arriving at random). A plan is drawn
+   from the same distribution as the fill (its times from the moment it is sent):
    most are cleared, some conflict with filled operations or each other (the share is reported); 30 % name one
    or two of their case's subjects (E3: their TargetIndex records are loaded and written too);
-6. per store: requests, non-201 (must be 0: a 503 is a race retried for 10 s and lost), p50/p95/p99/max of the
-   201s, plans/s, CPU seconds (server / database / client / other) and per plan, the goal met or not; whether
+6. per store and phase: requests, non-201 (must be 0: a 503 is a race retried for 10 s and lost), p50/p95/p99/max
+   of the 201s, plans/s, CPU seconds (server, of which the projection worker / database / client / other) and
+   per plan, the goal met or not; whether
    another bench ran during the phase (pgrep every 2 s);
-7. if the goal is missed (`--profile auto`), py-spy samples both gunicorn workers (on-CPU stacks, 100 Hz) for
+7. if the goal is missed in the first phase (`--profile auto`; py-spy comes with the `bench` extra), py-spy
+   samples both gunicorn workers (on-CPU stacks, 100 Hz) for
    `--profile-seconds` of the same load after the measured phase, and the samples are split by what the request
    was doing (loading index records, Conflict look-ups, the save, audit, ...) and by what the leaf was
    (database I/O, event decoding, deepcopy from the cache, JSON, ...).
