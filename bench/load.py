@@ -76,14 +76,23 @@ def bucket_per_second(stamps: list[float], start: float, seconds: float) -> list
 class Client:
     """One keep-alive connection (gunicorn's sync workers close it after each response; it reopens)."""
 
+    # gunicorn.conf.py's keepalive is 5 s: a connection idle longer is closed by the server, and a request sent on
+    # it fails with a broken pipe. Like a pooled HTTP client, reopen one idle this long before sending on it.
+    IDLE_REOPEN_SECONDS = 4.0
+
     def __init__(self, port: int, token: str):
         self.port = port
         self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json",
                         "Accept": "application/json"}
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        self.used = time.monotonic()
 
     def request(self, method: str, path: str, body: Any = None) -> tuple[int, bytes]:
         payload = None if body is None else json.dumps(body).encode()
+        if time.monotonic() - self.used > self.IDLE_REOPEN_SECONDS:
+            self.conn.close()
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        self.used = time.monotonic()
         try:
             self.conn.request(method, path, body=payload, headers=self.headers)
             response = self.conn.getresponse()
