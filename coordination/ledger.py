@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from eventsourcing.application import Application, ProcessingEvent
@@ -18,6 +20,8 @@ from domain.area_index import AreaIndex
 from domain.case_numbers import CaseNumberSequence
 from domain.investigation import Investigation
 from domain.target_index import TargetIndex
+
+log = logging.getLogger(__name__)
 
 
 class Ledger(Application):
@@ -88,8 +92,31 @@ class Ledger(Application):
             elif event.originator_version % self.snapshotting_intervals[type(aggregate)] == 0:
                 due.add(event.originator_id)
         if due and self.snapshots is not None:
-            self.snapshots.put([Snapshot.take(aggregates[i]) for i in sorted(due)])
+            # Encoded now: the record may change once the command is done with it, its snapshot must not.
+            stored = [self.snapshots.mapper.to_stored_event(Snapshot.take(aggregates[i])) for i in sorted(due)]
+            self._snapshot_writer().submit(self._put_snapshots, stored)
         super()._take_snapshots(rest)
+
+    def _snapshot_writer(self) -> ThreadPoolExecutor:
+        # One thread per process writes index records' snapshots after the command has answered: a snapshot is
+        # a shortcut for later reads, its own commit need not delay the plan that crossed the interval.
+        with self._construction:
+            if "_snapshots_pending" not in self.__dict__:
+                self._snapshots_pending = ThreadPoolExecutor(max_workers=1, thread_name_prefix="index-snapshots")
+            return self._snapshots_pending
+
+    def _put_snapshots(self, stored: list[Any]) -> None:
+        try:
+            assert self.snapshots is not None
+            self.snapshots.recorder.insert_events(stored)
+        except Exception:  # a lost snapshot costs the next reader a longer replay, nothing else
+            log.warning("an index snapshot was not written; its record replays a little more", exc_info=True)
+
+    def settle(self) -> None:
+        """Wait until the snapshots taken so far are written (before closing, and for tests)."""
+        writer = self.__dict__.get("_snapshots_pending")
+        if writer is not None:
+            writer.submit(lambda: None).result()
 
     @property
     def constructed(self) -> bool:
@@ -103,6 +130,9 @@ class Ledger(Application):
         return circuit is None or circuit.reachable
 
     def close(self) -> None:
+        writer = self.__dict__.pop("_snapshots_pending", None)
+        if writer is not None:
+            writer.shutdown(wait=True)
         if self.constructed:
             super().close()
 
@@ -148,3 +178,4 @@ def ledger_env(settings: Settings, *, create_tables: bool) -> dict[str, str]:
         env["CIPHER_KEY"] = settings.cipher_key
         env["COMPRESSOR_TOPIC"] = "eventsourcing.compressor:ZlibCompressor"
     return env
+

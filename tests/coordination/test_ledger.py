@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from uuid import uuid4
 
@@ -43,6 +44,7 @@ def test_an_index_record_is_snapshotted_from_the_record_just_saved(services) -> 
     for n in range(45):
         record.enter({"ref": f"op-{n}", "operation_id": f"op-{n}"})
         services.ledger.save(record)
+    services.ledger.settle()
     snapshots = list(services.ledger.snapshots.get(record.id))
     assert [(s.originator_version, len(s.state["entries"])) for s in snapshots] == [(20, 19), (40, 39)]
 
@@ -52,4 +54,36 @@ def test_one_save_that_passes_an_index_record_s_interval_twice_snapshots_it_once
     for n in range(45):
         record.enter({"ref": f"op-{n}", "operation_id": f"op-{n}"})
     services.ledger.save(record)
+    services.ledger.settle()
     assert [s.originator_version for s in services.ledger.snapshots.get(record.id)] == [46]
+
+
+def test_an_index_record_s_snapshot_is_written_after_the_save_returns(services, monkeypatch) -> None:
+    record = AreaIndex.start(id=uuid4(), cell="85283473fffffff", day="2027-01-04")
+    for n in range(18):
+        record.enter({"ref": f"op-{n}", "operation_id": f"op-{n}"})
+    services.ledger.save(record)  # version 19
+    writing = threading.Event()
+    recorder = services.ledger.snapshots.recorder
+    insert = recorder.insert_events
+    monkeypatch.setattr(recorder, "insert_events", lambda stored: (writing.wait(5), insert(stored)))
+    record.enter({"ref": "op-18", "operation_id": "op-18"})
+
+    services.ledger.save(record)  # version 20: returns while its snapshot waits to be written
+
+    assert list(services.ledger.snapshots.get(record.id)) == []
+    writing.set()
+    services.ledger.settle()
+    assert [s.originator_version for s in services.ledger.snapshots.get(record.id)] == [20]
+
+
+def test_an_index_record_changed_after_its_save_keeps_the_snapshot_of_the_version_saved(services) -> None:
+    record = AreaIndex.start(id=uuid4(), cell="85283473fffffff", day="2027-01-04")
+    for n in range(19):
+        record.enter({"ref": f"op-{n}", "operation_id": f"op-{n}"})
+    services.ledger.save(record)  # version 20
+    record.enter({"ref": "op-late", "operation_id": "op-late"})  # before the snapshot is written, perhaps
+    services.ledger.settle()
+
+    (snapshot,) = services.ledger.snapshots.get(record.id)
+    assert (snapshot.originator_version, "op-late" in snapshot.state["entries"]) == (20, False)
