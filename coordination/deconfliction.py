@@ -283,16 +283,17 @@ class Deconfliction:
         `fresh`: the submission is new (a plan, not an amendment), so no conflict names it yet.
         """
         ids = self.keys()
-        conflict_ids = [ids.conflict(kind, mine["ref"], ref) for kind, ref in pairs.examined]
-        if fresh:
-            session.known_absent(conflict_ids)
+        holding = {pair: ids.conflict(pair[0], mine["ref"], pair[1]) for pair in pairs.holding}
+        gone = {} if fresh else {pair: ids.conflict(pair[0], mine["ref"], pair[1])
+                                 for pair in pairs.examined - set(pairs.holding)}
+        if fresh:  # nothing to look up, and nothing it was in can have become obsolete
+            session.known_absent(holding.values())
         else:  # every pair's conflict in one read, rather than one look-up (two round trips) per pair
-            session.find_many(Conflict, conflict_ids)
-        for (kind, ref), (finding, other) in pairs.holding.items():
-            result.holding.append(self._settle(session, ids.conflict(kind, mine["ref"], ref), finding, other,
-                                               mine, envelope))
-        for kind, ref in pairs.examined - set(pairs.holding):
-            conflict = session.find(Conflict, ids.conflict(kind, mine["ref"], ref))
+            session.find_many(Conflict, [*holding.values(), *gone.values()])
+        for pair, (finding, other) in pairs.holding.items():
+            result.holding.append(self._settle(session, holding[pair], finding, other, mine, envelope))
+        for conflict_id in gone.values():
+            conflict = session.find(Conflict, conflict_id)
             if conflict is not None and conflict.no_longer_holds(reason=why_not, envelope=envelope):
                 result.obsoleted.append(conflict)
         session.add(*result.holding, *result.obsoleted)

@@ -39,10 +39,27 @@ def test_a_case_number_sequence_is_snapshotted_as_it_grows(services) -> None:
     assert [s.originator_version for s in snapshots] == [50, 100]
 
 
-def test_an_index_record_is_snapshotted_from_the_record_just_saved(services) -> None:
+def index_record(entries: int = 0) -> AreaIndex:
+    """An index record, unsaved, with `entries` entries (its version: 1 + entries)."""
     record = AreaIndex.start(id=uuid4(), cell="85283473fffffff", day="2027-01-04")
+    for n in range(entries):
+        enter(record, f"op-{n}")
+    return record
+
+
+def enter(record: AreaIndex, ref: str) -> None:
+    record.enter({"ref": ref, "operation_id": ref})
+
+
+def snapshot_versions(ledger: Ledger, record: AreaIndex) -> list[int]:
+    ledger.settle()
+    return [s.originator_version for s in ledger.snapshots.get(record.id)]
+
+
+def test_an_index_record_is_snapshotted_from_the_record_just_saved(services) -> None:
+    record = index_record()
     for n in range(45):
-        record.enter({"ref": f"op-{n}", "operation_id": f"op-{n}"})
+        enter(record, f"op-{n}")
         services.ledger.save(record)
     services.ledger.settle()
     snapshots = list(services.ledger.snapshots.get(record.id))
@@ -50,39 +67,31 @@ def test_an_index_record_is_snapshotted_from_the_record_just_saved(services) -> 
 
 
 def test_one_save_that_passes_an_index_record_s_interval_twice_snapshots_it_once_at_its_version(services) -> None:
-    record = AreaIndex.start(id=uuid4(), cell="85283473fffffff", day="2027-01-04")
-    for n in range(45):
-        record.enter({"ref": f"op-{n}", "operation_id": f"op-{n}"})
+    record = index_record(45)
     services.ledger.save(record)
-    services.ledger.settle()
-    assert [s.originator_version for s in services.ledger.snapshots.get(record.id)] == [46]
+    assert snapshot_versions(services.ledger, record) == [46]
 
 
 def test_an_index_record_s_snapshot_is_written_after_the_save_returns(services, monkeypatch) -> None:
-    record = AreaIndex.start(id=uuid4(), cell="85283473fffffff", day="2027-01-04")
-    for n in range(18):
-        record.enter({"ref": f"op-{n}", "operation_id": f"op-{n}"})
+    record = index_record(18)
     services.ledger.save(record)  # version 19
     writing = threading.Event()
     recorder = services.ledger.snapshots.recorder
     insert = recorder.insert_events
     monkeypatch.setattr(recorder, "insert_events", lambda stored: (writing.wait(5), insert(stored)))
-    record.enter({"ref": "op-18", "operation_id": "op-18"})
+    enter(record, "op-18")
 
     services.ledger.save(record)  # version 20: returns while its snapshot waits to be written
 
     assert list(services.ledger.snapshots.get(record.id)) == []
     writing.set()
-    services.ledger.settle()
-    assert [s.originator_version for s in services.ledger.snapshots.get(record.id)] == [20]
+    assert snapshot_versions(services.ledger, record) == [20]
 
 
 def test_an_index_record_changed_after_its_save_keeps_the_snapshot_of_the_version_saved(services) -> None:
-    record = AreaIndex.start(id=uuid4(), cell="85283473fffffff", day="2027-01-04")
-    for n in range(19):
-        record.enter({"ref": f"op-{n}", "operation_id": f"op-{n}"})
+    record = index_record(19)
     services.ledger.save(record)  # version 20
-    record.enter({"ref": "op-late", "operation_id": "op-late"})  # before the snapshot is written, perhaps
+    enter(record, "op-late")  # before the snapshot is written, perhaps
     services.ledger.settle()
 
     (snapshot,) = services.ledger.snapshots.get(record.id)
