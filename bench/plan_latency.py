@@ -15,7 +15,7 @@ _audit schema, both dropped afterwards), on a fresh store:
 2. the fill, straight into the ledger with `ledger.save` (no HTTP, no Operation aggregates), in batches of
    ~10,000 events, progress printed:
    - N active operations' AreaIndex entries (as `Deconfliction.entry_of` writes them: `footprint` + ref + role),
-     placed as bench/deconfliction_query.py places them (its `plan`, `fill_ledger`): 70 % around 20 US metros
+     placed as bench/workload.py places them (its `plan`, `fill_ledger`): 70 % around 20 US metros
      (gaussian, sigma 15 km), 30 % uniform over the CONUS box, starts uniform over the next N/500 days
      (`--density steady`, the default; `dense`: 30 days), windows of 2-6 h, kinds mixed, half the mobile ones
      with a route; what each one's check writes (`AreaIndex.keep`: Entered where its entry is kept, Checked
@@ -63,10 +63,8 @@ import http.client
 import json
 import os
 import random
-import re
 import secrets
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -76,34 +74,23 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from uuid import UUID, uuid5
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.deconfliction_query import (  # noqa: E402
-    AGENCIES,
-    BATCH_EVENTS,
-    EPOCH,
-    RULES,
+from bench.harness import METER, Deployment, pg_exec, store_env  # noqa: E402
+from bench.load import Client, percentile  # noqa: E402
+from bench.plan_fill import FIRST, LAST, fill_store, identifier, index_of, operation_entries, shifted  # noqa: E402
+from bench.profiling import profile_markdown, profile_workers, split_profile  # noqa: E402
+from bench.report import machine  # noqa: E402
+from bench.workload import (  # noqa: E402
     Placed,
-    fill_ledger,
     horizon_of,
-    placed,
     plan,
 )
-from bench.harness import METER, VENV_BIN, Deployment, pg_exec, store_env  # noqa: E402
-from bench.load import Client, percentile  # noqa: E402
-from bench.report import machine  # noqa: E402
-from coordination import bootstrap  # noqa: E402
 from coordination.config import Settings  # noqa: E402
-from coordination.ledger import Ledger, ledger_env  # noqa: E402
 from coordination.tokens import mint_dev_token  # noqa: E402
-from domain.deconfliction import TARGETS, footprint, index_cells  # noqa: E402
 from domain.identifiers import normalise_identifier  # noqa: E402
-from domain.keys import NaturalKeys  # noqa: E402
-from domain.target_index import TargetIndex  # noqa: E402
-from domain.targets import identifier_digest, registration  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 PLANNER_AGENCIES = ("HSI", "DEA", "FBI", "ATF", "USMS", "CBP", "LAPD", "NYPD", "HPD", "CPD", "MDPD", "DPD", "PPD",
@@ -114,110 +101,10 @@ GOALS_MS = {"sqlite": 25.0, "postgres": 50.0}
 STORE_NAMES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 OTHER_BENCHES = r"bench/(deconfliction_query|streams)\.py"
 DEFAULT_WORKERS = 2  # gunicorn.conf.py: PATHWAYS_WORKERS defaults to 2, PATHWAYS_THREADS to 256
-PEOPLE_PER_CASE = 5
-FIRST = ("james", "maria", "robert", "linda", "michael", "ana", "david", "sofia", "daniel", "laura", "jose",
-         "emily", "carlos", "sarah", "luis", "olga", "kevin", "fatima", "ivan", "grace")
-LAST = ("smith", "garcia", "johnson", "martinez", "brown", "lopez", "davis", "gonzalez", "miller", "wilson",
-        "perez", "moore", "sanchez", "clark", "ramirez", "lewis", "torres", "walker", "rivera", "young")
-DOMAINS = ("example.com", "example.net", "example.org", "mail.example", "inbox.example")
-PEOPLE_NS = UUID("2b7e1c4a-6d3f-4a8e-9c21-7f0e5d4b3a19")  # made-up subjects' and cases' ids (uuid5 under it)
 
 
 def say(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
-
-
-# --------------------------------------------------------------------------------------------- what is filled
-
-
-def shifted(p: dict[str, Any], base: datetime) -> dict[str, Any]:
-    """A deconfliction_query plan (its times from that bench's fixed EPOCH) moved to start from `base`."""
-    delta = base - EPOCH
-    return {**p, "starts_at": p["starts_at"] + delta, "ends_at": p["ends_at"] + delta}
-
-
-def operation_entries(seed: int, count: int, base: datetime, horizon: timedelta) -> list[dict[str, Any]]:
-    """`count` operations' AreaIndex entries, as Deconfliction.entry_of makes them; a few investigations plan
-    several (G1 applies among them)."""
-    rng = random.Random(seed)
-    out: list[dict[str, Any]] = []
-    investigation = str(UUID(int=rng.getrandbits(128), version=4))
-    for n in range(count):
-        if rng.random() < 0.6:
-            investigation = str(UUID(int=rng.getrandbits(128), version=4))
-        p = shifted(plan(rng, horizon), base)
-        op_id = str(UUID(int=rng.getrandbits(128), version=4))
-        entry = footprint(operation_id=op_id, investigation_id=investigation, agency=rng.choice(AGENCIES),
-                          number=f"DX26-{n:04X}-F{n % 4096:03X}", plan=p, rule=RULES.of(p["kind"]))
-        out.append({**entry, "ref": op_id, "role": "operation"})
-    return out
-
-
-def index_of(entries: list[dict[str, Any]]) -> Placed:
-    """Every (cell, day) record with what each check wrote there (deconfliction_query.placed), and every
-    (cell, "targets") record (empty: the Checked events plans add to them are not filled)."""
-    by_key = placed(entries)
-    cells = {cell for entry in entries for cell in index_cells(entry)}
-    for cell in sorted(cells):
-        by_key[cell, TARGETS] = []
-    return dict(by_key)
-
-
-_PHONE_MOD = 8_000_000_000  # ten-digit US numbers 2000000000..9999999999
-_PHONE_STEP = 2_654_435_761  # coprime with _PHONE_MOD: n -> number is one-to-one
-
-
-def identifier(n: int) -> dict[str, Any]:
-    """Made-up identifier number n (normalised as normalise_identifier gives it): even a phone, odd an email."""
-    person = n // 2
-    if n % 2 == 0:
-        return {"type": "phone", "value": f"+1{2_000_000_000 + person * _PHONE_STEP % _PHONE_MOD}", "country": None}
-    first, last = FIRST[person % len(FIRST)], LAST[person // len(FIRST) % len(LAST)]
-    return {"type": "email", "value": f"{first}.{last}{person}@{DOMAINS[person % len(DOMAINS)]}", "country": None}
-
-
-def fill_targets(ledger: Ledger, keys: NaturalKeys, digest_key: bytes, count: int, now: datetime,
-                 progress: Any, batch_events: int) -> int:
-    """`count` TargetIndex records, one registration entry each, saved in batches of ~batch_events events."""
-    rng = random.Random(4242)
-    batch: list[TargetIndex] = []
-    events = 0
-    for n in range(count):
-        ident = identifier(n)
-        person = n // 2
-        case = person // PEOPLE_PER_CASE
-        registered = now - timedelta(days=rng.uniform(0, 700))
-        entry = registration(
-            ref=str(uuid5(PEOPLE_NS, f"subject:{person}")), investigation_id=str(uuid5(PEOPLE_NS, f"case:{case}")),
-            agency=AGENCIES[case % len(AGENCIES)], number=f"DX25-{case:04X}-{person % 65536:04X}",
-            point_of_contact={"name": f"Agent {case % 10_000}", "phone": f"+1 555 {case % 1000:03d} 0100",
-                              "email": None},
-            identifier_type=ident["type"], now=registered)
-        record = TargetIndex.start(id=keys.target(identifier_digest(digest_key, ident)))
-        record.enter(entry)
-        batch.append(record)
-        if 2 * len(batch) >= batch_events:
-            ledger.save(*batch)
-            events += 2 * len(batch)
-            batch = []
-            progress(n + 1, events)
-    if batch:
-        ledger.save(*batch)
-        events += 2 * len(batch)
-        progress(count, events)
-    return events
-
-
-def fill_areas(ledger: Ledger, keys: NaturalKeys, by_key: Placed,
-               progress: Any, batch_events: int) -> int:
-    """deconfliction_query's fill_ledger, fed in slices so that progress can be told."""
-    items = list(by_key.items())
-    events = 0
-    step = max(1, len(items) // 20)
-    for start in range(0, len(items), step):
-        events += fill_ledger(ledger, keys, dict(items[start:start + step]), batch_events)
-        progress(min(len(items), start + step), events)
-    return events
 
 
 # --------------------------------------------------------------------------------------------- the planners
@@ -414,158 +301,7 @@ def worker_pids(master_pid: int) -> list[int]:
 # --------------------------------------------------------------------------------------------- profile
 
 # What the request was doing: the outermost of these frames in a sample's stack (checked in this order).
-PHASES = (
-    ("audit", ("audit",)),
-    ("chain anchors", ("anchors.py",)),
-    ("check: Conflict look-ups and settling", ("_settle_all", "_settle ")),
-    ("check: AreaIndex records (load)", ("_areas ",)),
-    ("check: TargetIndex records (load)", ("_targets ",)),
-    ("check: index_keys / h3", ("index_keys", "index_cells")),
-    ("check: proximity and rules", ("proximity", "address_match", "subject_match")),
-    ("save (ledger.save)", ("_save (coordination/commands.py", "save (eventsourcing/application.py")),
-    ("load the investigation (access check)", ("checked (coordination/commands.py",)),
-    ("plan validation, new Operation", ("checked_plan", "plan_for")),
-    ("response: view and JSON", ("checked_view", "dump", "jsonify", "dumps")),
-    ("request: auth, parsing, schema", ("authenticate", "decode_token", "jwt", "_load", "load (marshmallow")),
-)
-# What the leaf was: the innermost of these frames (checked in this order).
-LEAVES = (
-    ("deepcopy (aggregate cache)", ("deepcopy", "_deepcopy", "_reconstruct")),
-    ("database I/O and driver", ("sqlite3", "execute", "fetch", "psycopg", "_execute", "recv", "send", "commit",
-                                 "wait (psycopg", "select_events", "insert_events", "_insert_events")),
-    ("event transcoding (JSON)", ("transcod", "json", "encode", "decode", "JSONEncoder", "JSONDecoder")),
-    ("domain events: construct / apply", ("mutate", "apply", "trigger_event", "__init__ (eventsourcing/domain",
-                                          "_create", "to_domain_event", "from_domain_event")),
-    ("hashing, uuid5", ("uuid5", "hmac", "sha")),
-    ("h3", ("h3",)),
-)
-
-
-def profile_workers(master_pid: int, seconds: float, out: Path) -> Path | None:
-    """py-spy raw (collapsed) stacks of every gunicorn worker for `seconds`."""
-    spy = VENV_BIN / "py-spy"
-    if not spy.exists():
-        return None
-    proc = subprocess.run([str(spy), "record", "-p", str(master_pid), "--subprocesses", "-d", str(int(seconds)),
-                           "-r", "100", "-f", "raw", "--nonblocking", "-o", str(out)],
-                          capture_output=True, text=True, timeout=seconds + 60)
-    if proc.returncode != 0 or not out.exists():
-        say(f"  py-spy failed ({proc.returncode}): {proc.stderr[-500:]}")
-        return None
-    return out
-
-
-def split_profile(raw: Path) -> dict[str, Any]:
-    """Samples of plan requests split by phase (outermost match) and by leaf (innermost match)."""
-    by_phase: Counter[str] = Counter()
-    by_leaf: Counter[str] = Counter()
-    cross: Counter[tuple[str, str]] = Counter()
-    leaf_functions: Counter[str] = Counter()
-    total = plan_total = 0
-    for line in raw.read_text(errors="replace").splitlines():
-        stack, _, count = line.rpartition(" ")
-        if not count.isdigit():
-            continue
-        n = int(count)
-        total += n
-        frames = stack.split(";")
-        if not any("plan (coordination/operations.py" in f or "post (api/operations.py" in f for f in frames):
-            continue  # not a plan request (the gthread acceptor, keep-alive handling, metrics, ...)
-        plan_total += n
-        phase = next((name for f in frames for name, marks in PHASES if any(m in f for m in marks)), "other")
-        leaf = next((name for f in reversed(frames) for name, marks in LEAVES if any(m in f for m in marks)),
-                    "other Python")
-        by_phase[phase] += n
-        by_leaf[leaf] += n
-        cross[phase, leaf] += n
-        leaf_functions[re.sub(r":\d+\)", ")", frames[-1])] += n
-    return {"samples": total, "plan_samples": plan_total, "by_phase": by_phase.most_common(),
-            "by_leaf": by_leaf.most_common(),
-            "cross": [(p, lf, n) for (p, lf), n in cross.most_common(40)],
-            "top_leaf_functions": leaf_functions.most_common(25)}
-
-
-def profile_markdown(store: str, prof: dict[str, Any]) -> str:
-    total = max(1, prof["plan_samples"])
-    lines = [f"{STORE_NAMES[store]}: py-spy on both workers, {prof['plan_samples']:,} on-CPU samples in plan "
-             f"requests (of {prof['samples']:,})", "",
-             "| what the request was doing | share | of which: leaf kind (share of all) |", "|---|---:|---|"]
-    for phase, n in prof["by_phase"]:
-        leaves = [(lf, m) for p, lf, m in prof["cross"] if p == phase][:4]
-        lines.append(f"| {phase} | {n / total:.0%} | "
-                     f"{'; '.join(f'{lf} {m / total:.0%}' for lf, m in leaves)} |")
-    lines += ["", "Leaf kinds overall: " + ", ".join(f"{lf} {n / total:.0%}" for lf, n in prof["by_leaf"])]
-    return "\n".join(lines)
-
-
 # --------------------------------------------------------------------------------------------- one store
-
-
-def fill_store(store: str, settings: Settings, by_key: Placed,
-               identifiers: int, result: dict[str, Any]) -> bytes:
-    """Migrate, establish the deployment, fill; returns the digest key."""
-    t0 = time.perf_counter()
-    bootstrap.migrate(settings)
-    services = bootstrap.build(settings)
-    try:
-        keys = services.operations.runner.keys()
-    finally:
-        services.close()
-    digest_key = settings.deconfliction_key or keys.matching
-    result["migrate_seconds"] = round(time.perf_counter() - t0, 1)
-    # The filler's saves are big: a store wait of 30 s, not a request's 2 s; no aggregate cache.
-    filler = Ledger(env=ledger_env(dataclasses.replace(settings, store_wait=30.0, aggregate_cache_size=0),
-                                   create_tables=False))
-    try:
-        t0 = time.perf_counter()
-        records = len(by_key)
-
-        def area_progress(done: int, events: int) -> None:
-            rate = events / max(1e-9, time.perf_counter() - t0)
-            say(f"  [{store}] AreaIndex {done:,}/{records:,} records, {events:,} events ({rate:,.0f} events/s)")
-
-        result["area_events"] = fill_areas(filler, keys, by_key, area_progress, BATCH_EVENTS[store])
-        result["area_records"] = records
-        result["area_fill_seconds"] = round(time.perf_counter() - t0, 1)
-        t0 = time.perf_counter()
-        last = [0.0]
-
-        def target_progress(done: int, events: int) -> None:
-            if time.perf_counter() - last[0] >= 10 or done == identifiers:
-                last[0] = time.perf_counter()
-                rate = done / max(1e-9, time.perf_counter() - t0)
-                say(f"  [{store}] TargetIndex {done:,}/{identifiers:,} identifiers ({rate:,.0f}/s)")
-
-        now = datetime.now(UTC)
-        result["target_events"] = fill_targets(filler, keys, digest_key, identifiers, now, target_progress,
-                                               BATCH_EVENTS[store])
-        result["target_records"] = identifiers
-        result["target_fill_seconds"] = round(time.perf_counter() - t0, 1)
-        result["log_position"] = filler.max_position()
-    finally:
-        filler.close()
-    t0 = time.perf_counter()
-    if store == "postgres":
-        pg = settings.postgres
-        assert pg is not None
-        import psycopg
-
-        with psycopg.connect(dbname=pg.dbname, host=pg.host, port=pg.port, user=pg.user, password=pg.password,
-                             autocommit=True) as conn:
-            tables = [r[0] for r in conn.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = %s", (pg.schema,)).fetchall()]
-            for table in tables:
-                conn.execute(f'VACUUM ANALYZE "{pg.schema}"."{table}"')
-            result["store_bytes"] = conn.execute(
-                "SELECT sum(pg_total_relation_size(format('%%I.%%I', schemaname, tablename))) FROM pg_tables "
-                "WHERE schemaname = %s", (pg.schema,)).fetchone()[0]
-    else:
-        db = sqlite3.connect(settings.data_dir / "ledger.db")
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        db.close()
-        result["store_bytes"] = (settings.data_dir / "ledger.db").stat().st_size
-    result["vacuum_seconds"] = round(time.perf_counter() - t0, 1)
-    return digest_key
 
 
 def setup_cases(port: int, settings: Settings, planners: int, registered: int) -> tuple[list[tuple[str, str,
