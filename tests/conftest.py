@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,10 +43,22 @@ def store_env(store: str, tmp_path: Path, schema: str) -> dict[str, str]:
     return env
 
 
-def drop_schema(schema: str) -> None:
-    with psycopg.connect(**PG, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}_audit" CASCADE')
+def drop_schema(schema: str, attempts: int = 5) -> None:
+    """Drop a test's schemas, retrying when PostgreSQL picks the drop as a deadlock's victim.
+
+    A test that cuts the app's connections can leave a server backend finishing a statement it received
+    before the cut; the drop's table locks can cross that statement's, and the drop is the one aborted.
+    """
+    for attempt in range(attempts):
+        try:
+            with psycopg.connect(**PG, autocommit=True) as conn:
+                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}_audit" CASCADE')
+            return
+        except (psycopg.errors.DeadlockDetected, psycopg.errors.LockNotAvailable):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
