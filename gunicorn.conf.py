@@ -1,5 +1,6 @@
 """gunicorn settings for Pathways: threaded workers, no shared control socket, a timeout that outlasts bounded waits."""
 
+import gc
 import os
 import sys
 
@@ -44,3 +45,12 @@ def child_exit(server, worker):
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker):
+    """Keep what the worker loaded at start out of the cyclic collector's full passes.
+
+    The app, its modules and its schemas live as long as the worker; a full collection would walk all of them
+    again, holding the GIL for tens of milliseconds in whatever request runs then (bench/plan_latency.py).
+    """
+    gc.freeze()

@@ -214,9 +214,33 @@ def summarize(samples: list[Sample], seconds: float, cpu: dict[str, float] | Non
         "goal_ms": GOALS_MS[store], "cpu": cpu,
     }
     out["goal_met"] = bool(p99 is not None and p99 < GOALS_MS[store] and out["non_201"] == 0)
+    out["tail"] = tail_split([s for s in samples if s.status == 201])
     if cpu and ok:
         out["cpu_ms_per_plan"] = {k: round(1000 * cpu[k] / len(ok), 2) for k in ("server", "database", "client")}
     return out
+
+
+def tail_split(ok: list[Sample]) -> dict[str, Any]:
+    """Where the tail comes from: p50/p99 of plans cleared and with conflicts, alone in the server and
+    overlapping another plan (sent while another was in flight, or still in flight when another was sent)."""
+    by_sent = sorted(ok, key=lambda s: s.sent)
+    overlapped: set[int] = set()
+    latest_end, latest = float("-inf"), -1
+    for i, s in enumerate(by_sent):
+        if s.sent < latest_end:
+            overlapped.update((i, latest))
+        if s.sent + s.seconds > latest_end:
+            latest_end, latest = s.sent + s.seconds, i
+
+    def figures(group: list[Sample]) -> dict[str, Any]:
+        times = sorted(s.seconds for s in group)
+        return {"n": len(times), "p50_ms": round(1000 * (percentile(times, 0.5) or 0), 2),
+                "p99_ms": round(1000 * (percentile(times, 0.99) or 0), 2)}
+
+    return {"cleared": figures([s for s in ok if not s.conflicts]),
+            "with_conflicts": figures([s for s in ok if s.conflicts]),
+            "alone": figures([s for i, s in enumerate(by_sent) if i not in overlapped]),
+            "overlapping": figures([s for i, s in enumerate(by_sent) if i in overlapped])}
 
 
 # --------------------------------------------------------------------------------------------- others on the machine
@@ -344,7 +368,7 @@ def measure_phase(store: str, args: argparse.Namespace, deployment: Deployment,
     say(f"[{store}] {args.planners} planners (mean pause {think:g} s): {args.warmup:g} s warm-up, then "
         f"{args.seconds:g} s measured")
     with Watch() as watch:
-        run = run_planners(deployment.port, planners, args.warmup + args.seconds, threading.Event(), seed=1,
+        run = run_planners(deployment.port, planners, args.warmup + args.seconds, threading.Event(), seed=args.draw,
                            horizon=args.horizon, think=think)
         result["connections_per_worker"] = connections_per_worker(deployment.procs["gunicorn"].pid, deployment.port)
     result["others_during"] = sorted(watch.seen)
@@ -363,6 +387,8 @@ def measure_phase(store: str, args: argparse.Namespace, deployment: Deployment,
     result["loadavg_after"] = os.getloadavg()
     say(f"[{store}] {m['requests']} plans, non-201 {m['non_201']}, p50 {m['p50_ms']} p95 {m['p95_ms']} "
         f"p99 {m['p99_ms']} max {m['max_ms']} ms, {m['rate']}/s; goal {'met' if m['goal_met'] else 'MISSED'}")
+    say(f"[{store}] tail (n, p50, p99 ms): " + "; ".join(
+        f"{name.replace('_', ' ')} {t['n']}, {t['p50_ms']}, {t['p99_ms']}" for name, t in m["tail"].items()))
     return result
 
 
@@ -370,20 +396,26 @@ def bench_store(store: str, args: argparse.Namespace, by_key: Placed,
                 stop: threading.Event) -> dict[str, Any]:
     secret = secrets.token_urlsafe(24)
     schema = f"bench_{secrets.token_hex(4)}" if store == "postgres" else None
-    tmp = Path(tempfile.mkdtemp(prefix=f"pathways-bench-plan-{store}-"))
+    kept = args.keep_store is not None and store == "sqlite"
+    tmp = args.keep_store if kept else Path(tempfile.mkdtemp(prefix=f"pathways-bench-plan-{store}-"))
     result: dict[str, Any] = {"store": store, "operations": args.operations, "identifiers": args.identifiers,
                               "planners": args.planners, "seconds": args.seconds, "warmup": args.warmup,
-                              "schema": schema}
+                              "schema": schema, "reused_store": kept and (tmp / "api" / "ledger.db").exists()}
     deployment: Deployment | None = None
     try:
         env = store_env(store, tmp / "api", schema, secret)
+        # A reused store holds the plans of earlier runs: the same draws would plan twins of them, every one a
+        # conflict, so its runs draw afresh.
+        args.draw = secrets.randbits(30) if result["reused_store"] else 1
+        if result["reused_store"]:
+            env["PATHWAYS_AUTH_DEV_SECRET"] = (tmp / "secret").read_text()
+            say(f"[{store}] reusing the store filled before in {tmp} (figures for the record come from a fresh fill)")
+        else:
+            (tmp / "secret").parent.mkdir(parents=True, exist_ok=True)
+            (tmp / "secret").write_text(secret)
         settings = Settings.from_env(env)
-        say(f"[{store}] migrate and fill: {args.operations:,} operations ({len(by_key):,} AreaIndex records), "
-            f"{args.identifiers:,} identifiers")
-        fill_store(store, settings, by_key, args.identifiers, result)
-        say(f"[{store}] filled: {result['area_events'] + result['target_events']:,} events in "
-            f"{result['area_fill_seconds'] + result['target_fill_seconds']:.0f} s, store "
-            f"{result['store_bytes'] / 2**30:.2f} GiB")
+        if not result["reused_store"]:
+            fill(store, settings, by_key, args.identifiers, result)
 
         deployment = Deployment(env, tmp / "run", DEFAULT_WORKERS)
         deployment.env.pop("PATHWAYS_THREADS", None)
@@ -412,7 +444,7 @@ def bench_store(store: str, args: argparse.Namespace, by_key: Placed,
             holder: dict[str, Any] = {}
 
             def load() -> None:
-                holder["run"] = run_planners(deployment.port, planners, args.profile_seconds + 4, stop, seed=2,
+                holder["run"] = run_planners(deployment.port, planners, args.profile_seconds + 4, stop, seed=args.draw + 1,
                                              horizon=args.horizon, think=args.think[0])
 
             loader = threading.Thread(target=load, daemon=True)
@@ -436,10 +468,20 @@ def bench_store(store: str, args: argparse.Namespace, by_key: Placed,
     finally:
         if deployment is not None:
             deployment.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
+        if not kept:
+            shutil.rmtree(tmp, ignore_errors=True)
         if schema is not None:
             for name in (schema, f"{schema}_audit"):
                 pg_exec(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+
+
+def fill(store: str, settings: Settings, by_key: Placed, identifiers: int, result: dict[str, Any]) -> None:
+    say(f"[{store}] migrate and fill: {result['operations']:,} operations ({len(by_key):,} AreaIndex records), "
+        f"{identifiers:,} identifiers")
+    fill_store(store, settings, by_key, identifiers, result)
+    say(f"[{store}] filled: {result['area_events'] + result['target_events']:,} events in "
+        f"{result['area_fill_seconds'] + result['target_fill_seconds']:.0f} s, store "
+        f"{result['store_bytes'] / 2**30:.2f} GiB")
 
 
 # --------------------------------------------------------------------------------------------- report
@@ -477,11 +519,13 @@ def markdown(results: list[dict[str, Any]]) -> str:
     for r in results:
         others = r["others_during"]
         waited = r["waited_for_others"]
+        filled = ("the store of an earlier run, REUSED (--keep-store)" if r.get("reused_store") else
+                  f"fill {r['area_records']:,} AreaIndex records / {r['area_events']:,} events "
+                  f"in {r['area_fill_seconds']:.0f} s, {r['target_records']:,} TargetIndex records / "
+                  f"{r['target_events']:,} events in {r['target_fill_seconds']:.0f} s, store "
+                  f"{r['store_bytes'] / 2**30:.2f} GiB")
         lines.append(
-            f"{STORE_NAMES[r['store']]}: fill {r['area_records']:,} AreaIndex records / {r['area_events']:,} events "
-            f"in {r['area_fill_seconds']:.0f} s, {r['target_records']:,} TargetIndex records / "
-            f"{r['target_events']:,} events in {r['target_fill_seconds']:.0f} s, store "
-            f"{r['store_bytes'] / 2**30:.2f} GiB; the worker folded it in {r['worker_fold_seconds']} s; "
+            f"{STORE_NAMES[r['store']]}: {filled}; the worker folded it in {r['worker_fold_seconds']} s; "
             f"connections per worker {r.get('connections_per_worker')}; waited {waited['waited_seconds']:.0f} s for "
             f"other benches ({'none ran' if not waited['seen'] else ', '.join(waited['seen'])}); during the "
             f"measured phase: {'no other bench' if not others else 'ALSO RUNNING: ' + ', '.join(others)}; "
@@ -526,6 +570,9 @@ def main() -> int:
     parser.add_argument("--think", default="0,1",
                         help="mean pause of a planner between plans, seconds, one load phase per value "
                              "(0: none, the planners saturate the machine)")
+    parser.add_argument("--keep-store", type=Path, default=None,
+                        help="SQLite only, for trying changes: fill this directory once and reuse it in later runs "
+                             "(its operations' days are those of the first run)")
     args = parser.parse_args()
     args.operations = args.operations or (10_000 if args.quick else 100_000)
     args.identifiers = args.identifiers or (100_000 if args.quick else 1_000_000)

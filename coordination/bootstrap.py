@@ -26,11 +26,13 @@ from coordination.ledger import Ledger, ledger_env
 from coordination.notification_bell import NotificationBell
 from coordination.operations import Operations
 from coordination.tables import DatabaseUnavailable, PostgresDatabase, SQLiteDatabase
+from coordination.wal_checkpoints import Checkpointer
 from projections.case_list import CaseList, CaseListQuery
 from projections.deconfliction_board import BoardQuery, DeconflictionBoard
 from projections.runner import ProjectionRunner
 
 PROJECTIONS = (CaseList, DeconflictionBoard)
+SQLITE_FILES = ("ledger.db", "views.db", "audit.db")
 log = logging.getLogger(__name__)
 
 
@@ -51,6 +53,7 @@ class Services:
     board: Board
     audit: AuditTrail
     anchors: ChainAnchors
+    checkpoints: Checkpointer | None = None  # SQLite only: its logs, checkpointed in the background
 
     def readiness(self) -> dict[str, Any]:
         """Whether each store answers, and how far the projections trail the ledger.
@@ -83,6 +86,8 @@ class Services:
     def close(self) -> None:
         if self.board.bell is not None:
             self.board.bell.stop()
+        if self.checkpoints is not None:
+            self.checkpoints.stop()
         self.ledger.close()
         for db in {id(self.views_db): self.views_db, id(self.audit_db): self.audit_db}.values():
             db.close()
@@ -91,8 +96,9 @@ class Services:
 def _databases(settings: Settings) -> tuple[Any, Any]:
     wait = settings.store_wait
     if settings.store == "sqlite":
-        return (SQLiteDatabase(settings.data_dir / "views.db", synchronous="NORMAL", timeout=wait),
-                SQLiteDatabase(settings.data_dir / "audit.db", synchronous="FULL", timeout=wait))
+        views, audit = (settings.data_dir / name for name in SQLITE_FILES[1:])
+        return (SQLiteDatabase(views, synchronous="NORMAL", timeout=wait),
+                SQLiteDatabase(audit, synchronous="FULL", timeout=wait))
     pg = settings.postgres
     assert pg is not None
     conninfo = {"dbname": pg.dbname, "host": pg.host, "port": pg.port, "user": pg.user,
@@ -118,7 +124,7 @@ def build(settings: Settings, *, create_tables: bool = False) -> Services:
     commands = CommandRunner(ledger, anchors)
     board_query = BoardQuery(views_db, runner, views_cipher)
     deconfliction = Deconfliction(settings.deconfliction, commands.keys, settings.deconfliction_key)
-    return Services(
+    services = Services(
         settings=settings,
         ledger=ledger,
         views_db=views_db,
@@ -140,6 +146,10 @@ def build(settings: Settings, *, create_tables: bool = False) -> Services:
                          spool=AuditSpool(settings.data_dir / "audit-spool.jsonl"),
                          cipher=FieldCipher(settings.cipher_key, AUDIT)),
     )
+    if settings.store == "sqlite":
+        services.checkpoints = Checkpointer([settings.data_dir / name for name in SQLITE_FILES])
+        services.checkpoints.start()
+    return services
 
 
 _warned_unencrypted = False

@@ -18,6 +18,7 @@ from psycopg.rows import dict_row
 
 from coordination.errors import StoreUnavailable
 from coordination.store_health import BoundedPool
+from coordination.wal_checkpoints import defer_checkpoints
 
 
 class DatabaseUnavailable(Exception):
@@ -92,6 +93,7 @@ class SQLiteDatabase:
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute(f"PRAGMA synchronous={self.synchronous}")
+            defer_checkpoints(conn)
             self._local.conn = conn
         return conn
 

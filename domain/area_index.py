@@ -42,6 +42,9 @@ class AreaIndex(Aggregate):
         """A check near this cell and day read the record; recorded so that a racing check collides on it."""
 
         ref: str  # the operation, or the registered target address, whose check it was
+        # Most events of an index record are these, and they change nothing but its version: a reader that
+        # only needs the record's state and version may count them without decoding them (bulk_reads).
+        changes_only_version = True
 
         def apply(self, index: AreaIndex) -> None:
             pass

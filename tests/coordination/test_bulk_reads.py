@@ -41,6 +41,20 @@ def ledger(services):
     return services.ledger
 
 
+@pytest.mark.parametrize("checks", [1, 19, 20, 45])
+def test_a_record_read_in_bulk_counts_its_checks_to_the_version_the_repository_reads(ledger, checks: int) -> None:
+    record = grown(ledger, 3)
+    for n in range(checks):
+        record.touch(f"op-check-{n}")
+        ledger.save(record)
+    record.enter(entry(99))  # a change after the checks, applied on top of them
+    ledger.save(record)
+    ledger.settle()
+    loaded = load_many(ledger, [record.id])[record.id]
+    expected = ledger.repository.get(record.id)
+    assert (loaded.version, loaded.entries) == (expected.version, expected.entries)
+
+
 @pytest.mark.parametrize("entries", [0, 49, 50, 51, 120])
 def test_a_record_read_in_bulk_equals_the_record_the_repository_reads(ledger, entries: int) -> None:
     record = grown(ledger, entries)
