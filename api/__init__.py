@@ -6,7 +6,17 @@ from typing import Any
 
 from flask import Flask
 
-from api import audit_routes, board, conflicts, docs_assets, health, hooks, investigations, operations
+from api import (
+    audit_routes,
+    board,
+    conflicts,
+    docs_assets,
+    health,
+    hooks,
+    investigations,
+    operation_lifecycle,
+    operations,
+)
 from api.auth import TokenVerifier
 from api.observability import configure_logging
 from api.problems import PathwaysApi, coordination_error, too_deep
@@ -50,6 +60,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     api.register_blueprint(investigations.blp)
     api.register_blueprint(operations.blp)
+    api.register_blueprint(operation_lifecycle.blp)
     api.register_blueprint(conflicts.blp)
     api.register_blueprint(board.blp)
     api.register_blueprint(audit_routes.blp)

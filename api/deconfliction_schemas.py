@@ -10,7 +10,7 @@ from marshmallow import fields, validate
 from api.schemas import ContactSchema, PointSchema, PointViewSchema, Strict, SubjectSchema
 from domain.conflict import RESOLUTIONS, STATUSES
 from domain.deconfliction import CONFLICT_KINDS, OPERATION_KINDS, SEVERITIES
-from domain.operation import MAX_ROUTE_POINTS
+from domain.operation_plan import MAX_ROUTE_POINTS
 
 # --- requests ---------------------------------------------------------------------------------------
 
@@ -35,6 +35,9 @@ class PlanOperationSchema(_PlanFields):
     point_of_contact = fields.Nested(ContactSchema, required=True)
     undercover = fields.Boolean(required=True)
     armed_subjects = fields.Boolean(required=True)
+    late_entry_reason = fields.String(validate=validate.Length(1, 2000), metadata={
+        "description": "recording an operation that started already (starts_at in the past): why it was not "
+                       "planned first; it is deconflicted all the same and its conflicts are flagged late"})
 
 
 class AmendOperationSchema(_PlanFields):
@@ -135,6 +138,7 @@ class ConflictSchema(ma.Schema):
     coordinator = fields.Nested(CoordinatorSchema, required=True, allow_none=True)
     escalated = fields.Boolean(required=True)
     resolution = fields.Nested(ResolutionSchema, required=True, allow_none=True)
+    late = fields.Boolean(required=True, metadata={"description": "a side was recorded after it started"})
     version = fields.Integer(required=True)
     own = fields.Nested(OwnSideSchema, metadata={"description": "your side (absent for a coordinator of neither)"})
     counterpart = fields.Nested(PointerSchema, metadata={"description": "whom to call: nothing else of them"})
@@ -185,6 +189,13 @@ class OperationSchema(ma.Schema):
     undercover = fields.Boolean(required=True)
     armed_subjects = fields.Boolean(required=True)
     subject_ids = fields.List(fields.UUID(), required=True)
+    late_entry = fields.Dict(required=True, allow_none=True,
+                             metadata={"description": "{reason}: recorded after it started"})
+    approval = fields.Dict(required=True, allow_none=True, metadata={"description": "{by, at, note}"})
+    exemption = fields.Dict(required=True, allow_none=True, metadata={"description": "{by, at, reason}"})
+    started_at = fields.DateTime(required=True, allow_none=True)
+    completed_at = fields.DateTime(required=True, allow_none=True)
+    results = fields.Dict(required=True, allow_none=True, metadata={"description": "what it achieved"})
 
 
 class CheckedOperationSchema(OperationSchema):

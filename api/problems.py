@@ -40,10 +40,11 @@ _TITLES = {
 
 def problem(
     status: int, detail: str, *, errors_by_field: dict[str, list[str]] | None = None,
-    headers: dict[str, str] | None = None, kind: str | None = None,
+    headers: dict[str, str] | None = None, kind: str | None = None, extensions: dict[str, Any] | None = None,
 ) -> Response:
-    """A problem+json response; `errors_by_field` maps each field at fault to its messages."""
-    body: dict[str, Any] = {
+    """A problem+json response; `errors_by_field` maps each field at fault to its messages; `extensions` are
+    further members (RFC 9457 §3.2) such as the conflicts a refused start waits on."""
+    body: dict[str, Any] = {**(extensions or {}),
         "type": TYPE_BASE + (kind or str(status)),
         "title": _TITLES.get(status, "Error"),
         "status": status,
@@ -123,7 +124,8 @@ def coordination_error(error: errors.CoordinationError) -> Response:
     status = next((STATUS_OF[c] for c in type(error).__mro__ if c in STATUS_OF), 500)
     g.audit_touched = error.touched  # a refused request is audited against the record it concerned
     fields = {error.field: [error.message]} if error.field and status in (422, 428) else None
-    return problem(status, error.message, errors_by_field=fields, kind=type(error).__name__)
+    return problem(status, error.message, errors_by_field=fields, kind=type(error).__name__,
+                   extensions=error.extensions)
 
 
 def too_deep(_: RecursionError) -> Response:

@@ -444,8 +444,8 @@ def bench_store(store: str, args: argparse.Namespace, by_key: Placed,
             holder: dict[str, Any] = {}
 
             def load() -> None:
-                holder["run"] = run_planners(deployment.port, planners, args.profile_seconds + 4, stop, seed=args.draw + 1,
-                                             horizon=args.horizon, think=args.think[0])
+                holder["run"] = run_planners(deployment.port, planners, args.profile_seconds + 4, stop,
+                                             seed=args.draw + 1, horizon=args.horizon, think=args.think[0])
 
             loader = threading.Thread(target=load, daemon=True)
             loader.start()

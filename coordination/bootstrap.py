@@ -24,6 +24,7 @@ from coordination.history import History
 from coordination.investigations import Investigations
 from coordination.ledger import Ledger, ledger_env
 from coordination.notification_bell import NotificationBell
+from coordination.operation_lifecycle import OperationLifecycle
 from coordination.operations import Operations
 from coordination.tables import DatabaseUnavailable, PostgresDatabase, SQLiteDatabase
 from coordination.wal_checkpoints import Checkpointer
@@ -47,6 +48,7 @@ class Services:
     projections: ProjectionRunner
     investigations: Investigations
     operations: Operations
+    lifecycle: OperationLifecycle
     conflicts: Conflicts
     history: History
     case_listing: CaseListing
@@ -132,6 +134,7 @@ def build(settings: Settings, *, create_tables: bool = False) -> Services:
         projections=runner,
         investigations=Investigations(commands, deconfliction),
         operations=Operations(commands, deconfliction),
+        lifecycle=OperationLifecycle(commands, deconfliction),
         conflicts=Conflicts(commands),
         history=History(ledger, anchors),
         anchors=anchors,

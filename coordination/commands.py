@@ -251,11 +251,11 @@ def translated_domain_errors() -> Iterator[None]:
     try:
         yield
     except StateConflict as error:
-        raise Conflict(error.message, error.field) from None
+        raise Conflict(error.message, error.field, error.extensions) from None
     except NotPermitted as error:
         raise Forbidden(error.message) from None
     except DomainError as error:
-        raise Invalid(error.message, error.field) from None
+        raise Invalid(error.message, error.field, error.extensions) from None
 
 
 @contextmanager

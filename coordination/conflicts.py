@@ -68,6 +68,8 @@ def conflict_view(
                         if conflict.coordinator else None),
         "escalated": conflict.escalation is not None,
         "resolution": conflict.resolution,
+        # A side recorded after it started: the other learns of it late, and the board says so.
+        "late": any(p.get("late", False) for p in parties),
         "version": conflict.version,
     }
     if mine is not None:

@@ -114,7 +114,8 @@ class Deconfliction:
         entry = footprint(operation_id=str(op.id), investigation_id=str(op.investigation_id),
                           agency=op.owning_agency, number=op.deconfliction_number, plan=plan,
                           rule=self.rules.of(plan["kind"]))
-        return {**entry, "ref": entry["operation_id"], "role": "operation"}
+        late = {"late": True} if op.late_entry else {}  # only when set: entries kept before stay equal
+        return {**entry, "ref": entry["operation_id"], "role": "operation", **late}
 
     def check(
         self, session: Session, op: Operation, before: dict[str, Any] | None, envelope: Envelope,
@@ -126,7 +127,7 @@ class Deconfliction:
         become obsolete. `identifiers` gives the identifiers of the investigation's subjects named.
         """
         me, now = str(op.id), datetime.now(UTC)
-        entry = self.entry_of(op) if op.status == "planned" else None
+        entry = self.entry_of(op) if op.deconflicted else None
         old = self.entry_of(op, before) if before is not None else None
         result, pairs = Check(window=padded(entry) if entry else None), _Pairs()
         self._places(session, me, entry, old, result, pairs, now)
@@ -378,6 +379,7 @@ def party(entry: dict[str, Any]) -> dict[str, Any]:
         "kind": entry.get("kind", "target"),
         "starts_at": entry.get("starts_at"),
         "ends_at": entry.get("ends_at"),
+        **({"late": True} if entry.get("late") else {}),
     }
 
 
@@ -394,4 +396,6 @@ def _targeting(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 def _why_not(op: Operation) -> str:
-    return "the operation was withdrawn" if op.status == "withdrawn" else "the amended plan no longer conflicts"
+    if op.deconflicted:
+        return "the amended plan no longer conflicts"
+    return f"the operation was {op.status}"

@@ -8,10 +8,12 @@ from typing import Any
 class CoordinationError(Exception):
     """Base of the errors a use case raises; the api maps each to one HTTP status."""
 
-    def __init__(self, message: str, field: str | None = None):
+    def __init__(self, message: str, field: str | None = None, extensions: dict[str, Any] | None = None):
         super().__init__(message)
         self.message = message
         self.field = field
+        # Members the problem details carry besides detail and errors (e.g. the open conflicts a start waits on).
+        self.extensions = extensions or {}
         # The record a refused request concerned (coordination.context.Touched), for its audit record.
         self.touched: Any = None
 

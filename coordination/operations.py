@@ -16,7 +16,8 @@ from coordination.errors import Conflict, Invalid, PreconditionRequired
 from coordination.investigations import contributing
 from domain.investigation import Investigation
 from domain.lifecycle import FROZEN
-from domain.operation import Operation, checked_plan
+from domain.operation import Operation
+from domain.operation_plan import checked_plan
 from domain.sharing import sees_contribution
 
 KIND = Operation
@@ -65,7 +66,22 @@ def operation_view(op: Operation) -> dict[str, Any]:
         "status": op.status,
         "version": op.version,
         **op.plan,
+        "late_entry": op.late_entry,
+        "approval": _signed(op.approval),
+        "exemption": _signed(op.exemption),
+        "started_at": op.started_at,
+        "completed_at": op.completed_at,
+        "results": op.results,
     }
+
+
+def _signed(decision: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A supervisor's decision as readers see it: who (name and agency), when, and what they wrote."""
+    if decision is None:
+        return None
+    by = decision["by"]
+    return {"by": {"sub": by["sub"], "name": by["name"], "agency": by["agency"]}, "at": decision["at"],
+            **{k: v for k, v in decision.items() if k not in ("by", "at")}}
 
 
 def checked_view(op: Operation, check: Check, agency: str) -> dict[str, Any]:
@@ -89,16 +105,24 @@ class Operations:
         self.ledger = runner.ledger
         self.deconfliction = deconfliction
 
-    def plan(self, ctx: RequestContext, *, investigation_id: UUID, **fields: Any) -> Outcome:
-        """Plan an operation of an investigation the caller may add to; the answer says whom to call."""
+    def plan(self, ctx: RequestContext, *, investigation_id: UUID, late_entry_reason: str | None = None,
+             **fields: Any) -> Outcome:
+        """Plan an operation of an investigation the caller may add to; the answer says whom to call.
+
+        With `late_entry_reason`, record one that started already: it is deconflicted all the same."""
 
         def decide(session: Session, inv: Investigation) -> dict[str, Any]:
             _refuse_if_frozen(inv)
-            plan = checked_plan(fields, now=_now())
+            plan = checked_plan(fields, now=_now(), late=late_entry_reason is not None)
             _check_subjects(inv, plan["subject_ids"])
             number = new_deconfliction_number(_now())
-            op = Operation.plan_for(id=self.runner.keys().operation(number), investigation_id=inv.id,
-                                    number=number, plan=plan, envelope=ctx.envelope)
+            op_id = self.runner.keys().operation(number)
+            if late_entry_reason is None:
+                op = Operation.plan_for(id=op_id, investigation_id=inv.id, number=number, plan=plan,
+                                        envelope=ctx.envelope)
+            else:
+                op = Operation.record_late(id=op_id, investigation_id=inv.id, number=number, plan=plan,
+                                           reason=late_entry_reason, envelope=ctx.envelope)
             check = self.deconfliction.check(session, op, None, ctx.envelope, identifiers_of(inv))
             session.add(op)
             return checked_view(op, check, ctx.actor.agency)

@@ -1,28 +1,31 @@
-"""The Operation aggregate: an enforcement action an investigation plans, checked against all others."""
+"""The Operation aggregate: an enforcement action an investigation plans, checked against all others, then
+approved, started and completed with its results (or called off)."""
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from domain import rules
 from domain.aggregate import ChainedAggregate
-from domain.deconfliction import DEFAULT_DURATION, MAX_WINDOW, OPERATION_KINDS
 from domain.envelope import Envelope
-from domain.errors import DomainError, StateConflict
-from domain.geo import path_length_m
+from domain.errors import DomainError, NotPermitted, StateConflict
+from domain.operation_plan import PLAN_FIELDS, checked_plan
+from domain.results import checked_results
 
-MAX_ROUTE_POINTS = 100
-# Plans are for the years around now; far dates are typing errors, and near datetime's limits padding overflows.
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-LATEST = datetime(2100, 1, 1, tzinfo=UTC)
-MAX_ROUTE_M = 300_000  # a route longer than this is several operations
-PLAN_FIELDS = ("kind", "title", "location", "route", "starts_at", "ends_at", "point_of_contact", "undercover",
-               "armed_subjects", "subject_ids")
-_PHONE = re.compile(r"^\+?[0-9 ()./-]{7,30}(\s*(x|ext\.?)\s*[0-9]{1,6})?$", re.IGNORECASE)
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Kept in the deconfliction index, compared with every new submission: until it is over or called off.
+DECONFLICTED = frozenset({"planned", "approved", "started"})
+STATUSES = ("planned", "approved", "started", "completed", "cancelled", "withdrawn")
+
+
+class StartRefused(StateConflict):
+    """An operation may not start while a conflict of it is open, unless a supervisor exempted it."""
+
+    def __init__(self, open_conflicts: list[str]):
+        super().__init__(f"resolve the operation's open conflicts, or have a supervisor exempt it, before it starts: "
+                         f"{', '.join(open_conflicts)}", extensions={"open_conflicts": open_conflicts})
+        self.open_conflicts = open_conflicts
 
 
 class Operation(ChainedAggregate):
@@ -37,6 +40,12 @@ class Operation(ChainedAggregate):
         deconfliction_number: str
         plan: dict[str, Any]
         status: str
+        late_entry: dict[str, Any] | None
+        approval: dict[str, Any] | None
+        exemption: dict[str, Any] | None
+        started_at: datetime | None
+        completed_at: datetime | None
+        results: dict[str, Any] | None
 
     class Planned(ChainedAggregate.Created):
         investigation_id: UUID
@@ -45,8 +54,20 @@ class Operation(ChainedAggregate):
         plan: dict[str, Any]
 
         def apply(self, op: Operation) -> None:
-            op.investigation_id, op.owning_agency = self.investigation_id, self.owning_agency
-            op.deconfliction_number, op.plan, op.status = self.deconfliction_number, self.plan, "planned"
+            _planned(op, self)
+
+    class RecordedLate(ChainedAggregate.Created):
+        """An operation recorded after it started (exigent circumstances): deconflicted all the same."""
+
+        investigation_id: UUID
+        owning_agency: str
+        deconfliction_number: str
+        plan: dict[str, Any]
+        reason: str
+
+        def apply(self, op: Operation) -> None:
+            _planned(op, self)
+            op.status, op.started_at, op.late_entry = "started", self.plan["starts_at"], {"reason": self.reason}
 
     class Amended(ChainedAggregate.Event):
         changed: list[str]
@@ -54,6 +75,39 @@ class Operation(ChainedAggregate):
 
         def apply(self, op: Operation) -> None:
             op.plan = self.plan
+            if op.status == "approved":  # an approval is of the plan as it was approved
+                op.status, op.approval = "planned", None
+
+    class Approved(ChainedAggregate.Event):
+        note: str
+
+        def apply(self, op: Operation) -> None:
+            op.status, op.approval = "approved", {"by": self.envelope["actor"], "at": self.occurred_at,
+                                                  "note": self.note}
+
+    class Exempted(ChainedAggregate.Event):
+        """A supervisor let the operation start although conflicts of it are still open."""
+
+        reason: str
+
+        def apply(self, op: Operation) -> None:
+            op.exemption = {"by": self.envelope["actor"], "at": self.occurred_at, "reason": self.reason}
+
+    class Started(ChainedAggregate.Event):
+        def apply(self, op: Operation) -> None:
+            op.status, op.started_at = "started", self.occurred_at
+
+    class Completed(ChainedAggregate.Event):
+        results: dict[str, Any]
+
+        def apply(self, op: Operation) -> None:
+            op.status, op.completed_at, op.results = "completed", self.occurred_at, self.results
+
+    class Cancelled(ChainedAggregate.Event):
+        reason: str
+
+        def apply(self, op: Operation) -> None:
+            op.status = "cancelled"
 
     class Withdrawn(ChainedAggregate.Event):
         reason: str
@@ -69,9 +123,22 @@ class Operation(ChainedAggregate):
         return cls._start(cls.Planned, id=id, envelope=envelope, investigation_id=investigation_id,
                           owning_agency=envelope.actor.agency, deconfliction_number=number, plan=plan)
 
+    @classmethod
+    def record_late(
+        cls, *, id: UUID, investigation_id: UUID, number: str, plan: dict[str, Any], reason: Any,  # noqa: A002
+        envelope: Envelope,
+    ) -> Operation:
+        """Record an operation that started already (`plan` checked with `late=True`), with why it was not planned."""
+        return cls._start(cls.RecordedLate, id=id, envelope=envelope, occurred_at=plan["starts_at"],
+                          investigation_id=investigation_id, owning_agency=envelope.actor.agency,
+                          deconfliction_number=number, plan=plan,
+                          reason=rules.text(reason, "late_entry_reason", max_len=2000))
+
     def amend(self, *, changes: dict[str, Any], now: datetime, envelope: Envelope) -> list[str]:
-        """Change any fields of the plan; returns which changed (none: nothing is recorded)."""
-        self._refuse_if_withdrawn()
+        """Change any fields of the plan; returns which changed (none: nothing is recorded).
+
+        An approved operation whose plan changes needs approving again."""
+        self._require(DECONFLICTED, "amend")
         unknown = sorted(set(changes) - set(PLAN_FIELDS))
         if unknown:
             raise DomainError(f"not a field of the plan: {', '.join(unknown)}", unknown[0])
@@ -82,125 +149,68 @@ class Operation(ChainedAggregate):
         return changed
 
     def withdraw(self, *, reason: str, envelope: Envelope) -> None:
-        """Call the operation off; it is no longer deconflicted against."""
-        self._refuse_if_withdrawn()
+        """Take back a plan that has not started; it is no longer deconflicted against."""
+        self._require(("planned", "approved"), "withdraw")
         self._record(self.Withdrawn, envelope=envelope, reason=rules.text(reason, "reason", max_len=2000))
+
+    def approve(self, *, note: str | None, envelope: Envelope) -> None:
+        """A supervisor of the planning agency approves the plan as it stands."""
+        self._require_supervisor(envelope, "approves")
+        self._require(("planned",), "approve")
+        self._record(self.Approved, envelope=envelope, note=rules.optional_text(note, "note", max_len=2000))
+
+    def exempt(self, *, reason: str, envelope: Envelope) -> None:
+        """A supervisor of the planning agency lets it start with conflicts still open, and says why."""
+        self._require_supervisor(envelope, "exempts")
+        self._require(("planned", "approved"), "exempt")
+        if self.exemption is not None:
+            raise StateConflict("the operation was exempted already")
+        self._record(self.Exempted, envelope=envelope, reason=rules.text(reason, "reason", max_len=2000))
+
+    def start(self, *, started_at: datetime, now: datetime, open_conflicts: list[str], envelope: Envelope) -> None:
+        """Go: only once approved, and with every conflict of it resolved unless a supervisor exempted it."""
+        self._require(("approved",), "start")
+        if started_at > now:
+            raise DomainError("an operation starts now or has started; it cannot start later", "started_at")
+        if open_conflicts and self.exemption is None:
+            raise StartRefused(open_conflicts)
+        self._record(self.Started, envelope=envelope, occurred_at=started_at)
+
+    def complete(self, *, results: Any, subject_ids: frozenset[str], completed_at: datetime, now: datetime,
+                 envelope: Envelope) -> None:
+        """The operation is over: what it achieved, on record."""
+        self._require(("started",), "complete")
+        if completed_at > now or (self.started_at is not None and completed_at < self.started_at):
+            raise DomainError("must be after the start and not in the future", "completed_at")
+        self._record(self.Completed, envelope=envelope, occurred_at=completed_at,
+                     results=checked_results(results, subject_ids))
+
+    def cancel(self, *, reason: str, envelope: Envelope) -> None:
+        """Call the operation off at any point before it is completed; it is no longer deconflicted against."""
+        self._require(DECONFLICTED, "cancel")
+        self._record(self.Cancelled, envelope=envelope, reason=rules.text(reason, "reason", max_len=2000))
+
+    @property
+    def deconflicted(self) -> bool:
+        """Whether it is kept in the deconfliction index and compared with every new submission."""
+        return self.status in DECONFLICTED
 
     def access_of(self, agency: str) -> str | None:
         """Alone, an operation is its planner's; the use cases also let in whoever sees its investigation."""
         return "owner" if agency == self.owning_agency else None
 
-    def _refuse_if_withdrawn(self) -> None:
-        if self.status == "withdrawn":
-            raise StateConflict("the operation was withdrawn")
+    def _require(self, statuses: Any, verb: str) -> None:
+        if self.status not in statuses:
+            raise StateConflict(f"an operation that is {self.status} cannot {verb}; it must be "
+                                f"{' or '.join(s for s in STATUSES if s in statuses)}", "status")
+
+    def _require_supervisor(self, envelope: Envelope, verb: str) -> None:
+        actor = envelope.actor
+        if actor.agency != self.owning_agency or not actor.has_any_role("supervisor"):
+            raise NotPermitted(f"only a supervisor of {self.owning_agency} {verb} its operations")
 
 
-def checked_plan(fields: dict[str, Any], *, now: datetime, fresh: set[str] | None = None) -> dict[str, Any]:
-    """The plan's fields checked and in their stored form; `fresh` names those given now (default: all).
-
-    Only a start given now must not be in the past: an amendment of an operation under way keeps its start.
-    """
-    fresh = set(fields) if fresh is None else fresh
-    kind = rules.one_of(fields.get("kind"), OPERATION_KINDS, "kind")
-    location = _place(fields.get("location"), "location", with_address=True)
-    route = _route(fields.get("route"))
-    starts_at = _time(fields.get("starts_at"), "starts_at")
-    ends_at = fields.get("ends_at")
-    ends_at = starts_at + DEFAULT_DURATION if ends_at is None else _time(ends_at, "ends_at")
-    if ends_at <= starts_at:
-        raise DomainError("must be after starts_at", "ends_at")
-    if ends_at - starts_at > MAX_WINDOW:
-        raise DomainError("an operation's window is at most 14 days; plan longer ones in parts", "ends_at")
-    if "starts_at" in fresh and ends_at < now:
-        raise DomainError("the operation would be over already", "ends_at")
-    return {
-        "kind": kind,
-        "title": rules.optional_text(fields.get("title"), "title", max_len=300),
-        "location": location,
-        "route": route,
-        "starts_at": starts_at,
-        "ends_at": ends_at,
-        "point_of_contact": _point_of_contact(fields.get("point_of_contact")),
-        "undercover": _flag(fields.get("undercover"), "undercover"),
-        "armed_subjects": _flag(fields.get("armed_subjects"), "armed_subjects"),
-        "subject_ids": _subject_ids(fields.get("subject_ids")),
-    }
-
-
-def _place(value: Any, field: str, *, with_address: bool = False) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise DomainError("must be an object with lat and lon", field)
-    place: dict[str, Any] = {}
-    for name, low, high in (("lat", -90, 90), ("lon", -180, 180)):
-        number = value.get(name)
-        if isinstance(number, bool) or not isinstance(number, (int, float)) or number != number:
-            raise DomainError("must be a number", f"{field}.{name}")
-        if not low <= number <= high:
-            raise DomainError(f"must be between {low} and {high}", f"{field}.{name}")
-        place[name] = float(number)
-    if with_address:
-        place["address"] = rules.optional_text(value.get("address"), f"{field}.address", max_len=300) or None
-    return place
-
-
-def _route(value: Any) -> list[dict[str, float]]:
-    if value is None:
-        return []
-    if not isinstance(value, list) or len(value) > MAX_ROUTE_POINTS:
-        raise DomainError(f"must be a list of at most {MAX_ROUTE_POINTS} points", "route")
-    route = [_place(point, f"route.{i}") for i, point in enumerate(value)]
-    if path_length_m([(p["lat"], p["lon"]) for p in route]) > MAX_ROUTE_M:
-        raise DomainError(f"a route is at most {MAX_ROUTE_M // 1000} km; plan longer ones in parts", "route")
-    return route
-
-
-def _time(value: Any, field: str) -> datetime:
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            raise DomainError("must be an RFC 3339 time", field) from None
-    if not isinstance(value, datetime):
-        raise DomainError("must be an RFC 3339 time", field)
-    if value.tzinfo is None:
-        raise DomainError("must carry a time zone", field)
-    value = value.astimezone(UTC)
-    if not EARLIEST <= value <= LATEST:
-        raise DomainError(f"must be between {EARLIEST.year} and {LATEST.year}", field)
-    return value
-
-
-def _point_of_contact(value: Any) -> dict[str, Any]:
-    field = "point_of_contact"
-    if not isinstance(value, dict):
-        raise DomainError("must be an object with name and phone", field)
-    phone = rules.text(value.get("phone"), f"{field}.phone", max_len=40)
-    if not _PHONE.fullmatch(phone) or sum(c.isdigit() for c in phone) < 7:
-        raise DomainError("must be a phone number the other side can call", f"{field}.phone")
-    email = value.get("email")
-    if email is not None and (not isinstance(email, str) or not _EMAIL.fullmatch(email) or len(email) > 254):
-        raise DomainError("must be an email address", f"{field}.email")
-    return {"name": rules.text(value.get("name"), f"{field}.name", max_len=200), "phone": phone,
-            "email": email.lower() if email else None}
-
-
-def _flag(value: Any, field: str) -> bool:
-    if not isinstance(value, bool):
-        raise DomainError("must be true or false", field)
-    return value
-
-
-def _subject_ids(value: Any) -> list[str]:
-    if value is None:
-        return []
-    if not isinstance(value, list) or len(value) > 50:
-        raise DomainError("must be a list of at most 50 subject ids", "subject_ids")
-    ids: list[str] = []
-    for index, raw in enumerate(value):
-        try:
-            subject_id = str(UUID(str(raw)))
-        except ValueError:
-            raise DomainError("must be a subject id", f"subject_ids.{index}") from None
-        if subject_id not in ids:
-            ids.append(subject_id)
-    return ids
+def _planned(op: Operation, event: Any) -> None:
+    op.investigation_id, op.owning_agency = event.investigation_id, event.owning_agency
+    op.deconfliction_number, op.plan, op.status = event.deconfliction_number, event.plan, "planned"
+    op.late_entry = op.approval = op.exemption = op.started_at = op.completed_at = op.results = None

@@ -32,10 +32,20 @@ _CHANGES: dict[type, str] = {
 }
 
 
+# What each lifecycle step of an operation leaves it as (Exempted leaves its status as it was).
+_STATUS_AFTER: dict[type, str] = {
+    Operation.Withdrawn: "withdrawn", Operation.Approved: "approved", Operation.Started: "started",
+    Operation.Completed: "completed", Operation.Cancelled: "cancelled",
+}
+_OPERATION_EVENTS = (Operation.Planned, Operation.RecordedLate, Operation.Amended, Operation.Exempted,
+                     *_STATUS_AFTER)
+
+
 class DeconflictionBoard(Projection):
     """Answers: which conflicts are open, whose, how urgent; what operations start soon; what each agency was told."""
 
     name = "deconfliction_board"
+    version = 2  # 2: operations' lifecycle (approved, started, completed, cancelled; late entries)
     tables = (NOTIFICATIONS, ACKS, CONFLICTS, OPERATIONS)
     ddl = (
         f"CREATE TABLE IF NOT EXISTS {CONFLICTS} (id TEXT PRIMARY KEY, seq BIGINT NOT NULL, kind TEXT NOT NULL, "
@@ -59,11 +69,10 @@ class DeconflictionBoard(Projection):
         "PRIMARY KEY (agency, position, side))",
         f"CREATE INDEX IF NOT EXISTS {NOTIFICATIONS}_position ON {NOTIFICATIONS} (position)",
     )
-    topics = frozenset(get_topic(cls) for cls in (*_CHANGES, Operation.Planned, Operation.Amended,
-                                                  Operation.Withdrawn))
+    topics = frozenset(get_topic(cls) for cls in (*_CHANGES, *_OPERATION_EVENTS))
 
     def apply(self, event: Any, position: int, rows: Rows) -> None:
-        if isinstance(event, (Operation.Planned, Operation.Amended, Operation.Withdrawn)):
+        if isinstance(event, _OPERATION_EVENTS):
             self._operation(event, position, rows)
             return
         key = str(event.originator_id)
@@ -137,20 +146,25 @@ class DeconflictionBoard(Projection):
 
     def _operation(self, event: Any, position: int, rows: Rows) -> None:
         key = {"id": str(event.originator_id)}
-        if isinstance(event, Operation.Withdrawn):
-            rows.update(OPERATIONS, key, {"status": "withdrawn", "version": event.originator_version})
+        if type(event) in _STATUS_AFTER or isinstance(event, Operation.Exempted):
+            status = {"status": _STATUS_AFTER[type(event)]} if type(event) in _STATUS_AFTER else {}
+            rows.update(OPERATIONS, key, {**status, "version": event.originator_version})
             return
         plan = event.plan
         values = {"kind": plan["kind"], "starts_at": _iso(plan["starts_at"]), "ends_at": _iso(plan["ends_at"]),
                   "title": self.cipher.encrypt(plan["title"], f"{OPERATIONS}.title"),
                   "lat": round(plan["location"]["lat"], AREA_DECIMALS),
                   "lon": round(plan["location"]["lon"], AREA_DECIMALS), "version": event.originator_version}
-        if isinstance(event, Operation.Planned):
+        if isinstance(event, (Operation.Planned, Operation.RecordedLate)):
+            status = "started" if isinstance(event, Operation.RecordedLate) else "planned"
             rows.upsert(OPERATIONS, ("id",), {**key, **values, "seq": position, "agency": event.owning_agency,
-                                              "investigation_id": str(event.investigation_id), "status": "planned",
+                                              "investigation_id": str(event.investigation_id), "status": status,
                                               "deconfliction_number": event.deconfliction_number})
-        else:
-            rows.update(OPERATIONS, key, values)
+            return
+        row = rows.find(OPERATIONS, key)
+        if row is not None and row["status"] == "approved":  # as the aggregate: a changed plan needs approving again
+            values["status"] = "planned"
+        rows.update(OPERATIONS, key, values)
 
     def _seal(self, table: str, column: str, value: Any) -> str:
         return self.cipher.encrypt(json.dumps(value, default=str), f"{table}.{column}")
@@ -291,7 +305,7 @@ class BoardQuery:
 
     @staticmethod
     def _upcoming(cur: Any, now: datetime, hours: int, bbox: Any) -> list[dict[str, Any]]:
-        where = ["status = 'planned'", "starts_at >= ?", "starts_at <= ?"]
+        where = ["status IN ('planned', 'approved')", "starts_at >= ?", "starts_at <= ?"]
         params: list[Any] = [now.isoformat(), (now + timedelta(hours=hours)).isoformat()]
         if bbox is not None:
             where.append("lat BETWEEN ? AND ? AND lon BETWEEN ? AND ?")

@@ -73,6 +73,26 @@ def _operation(client: Any, case: Case) -> None:
     case.position = int(response.headers["Pathways-Log-Position"])
 
 
+def _step(client: Any, case: Case, verb: str, caller: str) -> None:
+    op = case.body["operation"]
+    response = client.post(f"{OPERATIONS}/{op['id']}/{verb}", json={},
+                           headers=as_(caller, If_Match=f'"{op["version"]}"'))
+    case.body["operation"] = created(response, 200)
+    case.position = int(response.headers["Pathways-Log-Position"])
+
+
+def _approved_operation(client: Any, case: Case) -> None:
+    """HSI plans an operation of the shared case and its supervisor approves it."""
+    _operation(client, case)
+    _step(client, case, "approve", "hsi_supervisor")
+
+
+def _started_operation(client: Any, case: Case) -> None:
+    """HSI's approved operation of the shared case has started."""
+    _approved_operation(client, case)
+    _step(client, case, "start", "hsi_agent")
+
+
 def _conflict(client: Any, case: Case) -> None:
     """HSI's operation of the case conflicts with one TCIU-EC plans for a case of its own."""
     where = {"lat": -33.45 + int(case.id[:6], 16) % 4000 / 100, "lon": -70.66}
@@ -136,6 +156,16 @@ ROUTES = {
               lambda caller, case: {"title": "Entry at dawn"}, prepare=_operation),
         Route("withdraw operation", "POST", f"{OPERATION}/withdraw", lambda case: f"{_op(case)}/withdraw",
               lambda caller, case: {"reason": "warrant not signed"}, prepare=_operation),
+        Route("approve operation", "POST", f"{OPERATION}/approve", lambda case: f"{_op(case)}/approve",
+              lambda caller, case: {"note": "warrant signed"}, prepare=_operation),
+        Route("exempt operation", "POST", f"{OPERATION}/exempt", lambda case: f"{_op(case)}/exempt",
+              lambda caller, case: {"reason": "the other team stood down"}, prepare=_operation),
+        Route("start operation", "POST", f"{OPERATION}/start", lambda case: f"{_op(case)}/start",
+              lambda caller, case: {}, prepare=_approved_operation),
+        Route("complete operation", "POST", f"{OPERATION}/complete", lambda case: f"{_op(case)}/complete",
+              lambda caller, case: {"results": {"arrests": {"count": 1}}}, prepare=_started_operation),
+        Route("cancel operation", "POST", f"{OPERATION}/cancel", lambda case: f"{_op(case)}/cancel",
+              lambda caller, case: {"reason": "target moved"}, prepare=_operation),
         Route("list conflicts", "GET", CONFLICTS, lambda case: f"{CONFLICTS}?min_position={case.position}&limit=100",
               prepare=_conflict),
         Route("board", "GET", f"{API}/coordination/board",
@@ -154,7 +184,8 @@ ROUTES = {
               lambda caller, case: {"reason": "both insist on the same night"}, prepare=_conflict),
     )
 }
-_OPERATION_ROUTES = ("read operation", "amend operation", "withdraw operation")
+_OPERATION_ROUTES = ("read operation", "amend operation", "withdraw operation", "approve operation",
+                     "exempt operation", "start operation", "complete operation", "cancel operation")
 _CONFLICT_ROUTES = ("read conflict", "take conflict", "acknowledge conflict", "resolve conflict", "escalate conflict")
 
 _ITEM_ROUTES = ("read", "list subjects", "log action", "add subject", "renew registration",  # every route of a case
@@ -177,8 +208,11 @@ def _case_route_denial(status: int) -> dict[str, int]:
 _AGENCY_READS = {"list conflicts": 200, "board": 403, "notifications": 200, "notification stream": 200}
 
 
-def _operations(plan: int, read: int, write: int) -> dict[str, int]:
+def _operations(plan: int, read: int, write: int, supervise: int) -> dict[str, int]:
+    """`write`: the planner's changes and lifecycle steps; `supervise`: a supervisor's approval and exemption."""
     return {"plan operation": plan, "read operation": read, "amend operation": write, "withdraw operation": write,
+            "start operation": write, "complete operation": write, "cancel operation": write,
+            "approve operation": supervise, "exempt operation": supervise,
             "list operations": 200 if read in (200, 404) else read}
 
 
@@ -195,27 +229,27 @@ MATRIX: dict[str, dict[str, int]] = {
     "hsi_agent": _row(list=200, open=201, read=200, list_subjects=200, log_action=201, add_subject=201,
                       renew_registration=200,
                       share=200, revoke_share=200, change_status=403, correct=201, timeline=200, integrity=200,
-                      audit=403) | _operations(201, 200, 200) | _PARTY_WRITER | _AGENCY_READS,
+                      audit=403) | _operations(201, 200, 200, 403) | _PARTY_WRITER | _AGENCY_READS,
     "hsi_supervisor": _row(list=200, open=201, read=200, list_subjects=200, log_action=201, add_subject=201,
                            renew_registration=200,
                            share=200, revoke_share=200, change_status=200, correct=201, timeline=200,
-                           integrity=200, audit=403) | _operations(201, 200, 200) | _PARTY_WRITER | _AGENCY_READS,
+                           integrity=200, audit=403) | _operations(201, 200, 200, 200) | _PARTY_WRITER | _AGENCY_READS,
     "hsi_analyst": _row(list=200, open=403, read=200, list_subjects=200, log_action=403, add_subject=403,
                         renew_registration=403,
                         share=403, revoke_share=403, change_status=403, correct=403, timeline=200, integrity=200,
-                        audit=403) | _operations(403, 200, 403) | _conflicts(200, 403, 403, 403) | _AGENCY_READS,
+                        audit=403) | _operations(403, 200, 403, 403) | _conflicts(200, 403, 403, 403) | _AGENCY_READS,
     "hsi_prosecutor": _case_route_denial(403),
     "hsi_auditor": {**_case_route_denial(403), "audit": 200},
     "dea_agent": _row(list=200, open=201, read=200, list_subjects=200, log_action=403, add_subject=403,
                       renew_registration=403,
                       share=403, revoke_share=403, change_status=403, correct=403, timeline=200, integrity=200,
-                      audit=403) | _operations(403, 200, 403) | _NOT_PARTY | _AGENCY_READS,
+                      audit=403) | _operations(403, 200, 403, 403) | _NOT_PARTY | _AGENCY_READS,
     "cbp_agent": _row(list=200, open=201, read=200, list_subjects=200, log_action=201, add_subject=201,
                       renew_registration=200,
                       share=403, revoke_share=403, change_status=403, correct=201, timeline=200, integrity=200,
-                      audit=403) | _operations(201, 200, 403) | _NOT_PARTY | _AGENCY_READS,
+                      audit=403) | _operations(201, 200, 403, 403) | _NOT_PARTY | _AGENCY_READS,
     "fbi_agent": {**{name: 404 for name in _ITEM_ROUTES}, "list": 200, "open": 201, "audit": 403,
-                  **_operations(404, 404, 404), **_NOT_PARTY, **_AGENCY_READS},
+                  **_operations(404, 404, 404, 404), **_NOT_PARTY, **_AGENCY_READS},
     # The coordination group sees every conflict, and nothing of the cases behind them.
     "ocg_coordinator": {**_case_route_denial(403), **_conflicts(read=200, take=200, acknowledge=403, settle=200),
                         "list conflicts": 200, "board": 200, "notifications": 200, "notification stream": 200},

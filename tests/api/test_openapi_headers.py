@@ -36,6 +36,11 @@ WRITE_OPERATIONS: dict[tuple[str, str], tuple[dict[str, Any] | None, str]] = {
     ("post", OPERATIONS): (None, ABSENT),  # its body needs the case: see _body
     ("post", OPERATIONS + "/{operation_id}/amend"): ({"title": "Dawn entry"}, REQUIRED),
     ("post", OPERATIONS + "/{operation_id}/withdraw"): ({"reason": "called off"}, OPTIONAL),
+    ("post", OPERATIONS + "/{operation_id}/approve"): ({}, REQUIRED),
+    ("post", OPERATIONS + "/{operation_id}/exempt"): ({"reason": "agreed by phone"}, REQUIRED),
+    ("post", OPERATIONS + "/{operation_id}/start"): ({}, REQUIRED),
+    ("post", OPERATIONS + "/{operation_id}/complete"): ({"results": None}, REQUIRED),
+    ("post", OPERATIONS + "/{operation_id}/cancel"): ({"reason": "target moved"}, REQUIRED),
     ("post", CONFLICT_URL + "/take"): ({}, OPTIONAL),
     ("post", CONFLICT_URL + "/acknowledge"): ({}, OPTIONAL),
     ("post", CONFLICT_URL + "/resolve"): ({"resolution": "joint", "note": "one team"}, OPTIONAL),

@@ -27,7 +27,7 @@ from domain.deconfliction import (
     proximity,
 )
 from domain.geo import EARTH_RADIUS_M, distance_m, path_distance_m
-from domain.operation import checked_plan
+from domain.operation_plan import checked_plan
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 TEN = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -56,7 +56,7 @@ def entry(kind="raid", at=HERE, *, starts_at=TEN, ends_at=NOON, route=None, inve
         "point_of_contact": {"name": "Dana Reyes", "phone": "+1 202 555 0100"},
         "undercover": undercover,
         "armed_subjects": armed_subjects,
-    }, now=NOW)
+    }, now=NOW, fresh=set())  # fresh: no field is checked against the clock, which these rules are not about
     return footprint(operation_id=str(uuid4()), investigation_id=investigation_id or str(uuid4()), agency=agency,
                      number="DX-2026-000001", plan=plan, rule=(rules or Rules()).of(kind))
 

@@ -6,7 +6,8 @@ from uuid import UUID, uuid4
 import pytest
 
 from domain.errors import DomainError, StateConflict
-from domain.operation import PLAN_FIELDS, Operation, checked_plan
+from domain.operation import Operation
+from domain.operation_plan import LATE_AFTER, PLAN_FIELDS, checked_plan
 from tests.domain.helpers import AGENT, PARTNER, envelope, refused
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -105,8 +106,25 @@ def test_a_window_of_exactly_fourteen_days_is_accepted():
     assert checked_plan(fields(ends_at=TEN + timedelta(days=14)), now=NOW)["ends_at"] == TEN + timedelta(days=14)
 
 
-def test_a_plan_under_way_is_accepted_while_it_has_not_ended():
-    assert checked_plan(fields(starts_at=NOW - timedelta(hours=1), ends_at=NOW), now=NOW)["ends_at"] == NOW
+def test_a_plan_starting_a_few_minutes_ago_is_still_a_plan():
+    starts = NOW - LATE_AFTER + timedelta(seconds=1)
+    assert checked_plan(fields(starts_at=starts, ends_at=NOW + timedelta(hours=1)), now=NOW)["starts_at"] == starts
+
+
+def test_a_late_entry_may_have_started_and_ended_already():
+    plan = checked_plan(fields(starts_at=NOW - timedelta(hours=3), ends_at=NOW - timedelta(hours=1)), now=NOW,
+                        late=True)
+    assert plan["ends_at"] == NOW - timedelta(hours=1)
+
+
+def test_a_plan_that_started_earlier_is_refused_naming_starts_at_unless_recorded_late():
+    started = NOW - LATE_AFTER - timedelta(seconds=1)
+    assert field_refused(starts_at=started, ends_at=NOW + timedelta(hours=1)) == "starts_at"
+
+
+def test_a_late_entry_that_has_not_started_is_refused_naming_late_entry_reason():
+    refusal = refused(lambda: checked_plan(fields(), now=NOW, late=True))
+    assert refusal.field == "late_entry_reason"
 
 
 # --- checked_plan: refusals naming the field -------------------------------------------------------------------
@@ -139,7 +157,7 @@ def test_a_window_over_fourteen_days_is_refused_naming_ends_at():
 
 
 def test_a_plan_that_would_be_over_already_is_refused_naming_ends_at():
-    assert field_refused(starts_at=NOW - timedelta(hours=3), ends_at=NOW - timedelta(seconds=1)) == "ends_at"
+    assert field_refused(starts_at=NOW - timedelta(minutes=10), ends_at=NOW - timedelta(seconds=1)) == "ends_at"
 
 
 @pytest.mark.parametrize("value", [datetime(2026, 3, 2, 10, 0), "2026-03-02T10:00:00", "tomorrow", None, 1772445600])
