@@ -16,6 +16,7 @@ from api import (
     investigations,
     operation_lifecycle,
     operations,
+    resources,
 )
 from api.auth import TokenVerifier
 from api.observability import configure_logging
@@ -61,6 +62,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(investigations.blp)
     api.register_blueprint(operations.blp)
     api.register_blueprint(operation_lifecycle.blp)
+    api.register_blueprint(resources.blp)
     api.register_blueprint(conflicts.blp)
     api.register_blueprint(board.blp)
     api.register_blueprint(audit_routes.blp)

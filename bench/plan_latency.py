@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/plan_latency.py [--store sqlite|postgres|both] [--quick] [--planners 16]
                                           [--seconds 30] [--warmup 5] [--profile auto|always|never]
-                                          [--think 0,1] [--density steady|dense]
+                                          [--think 0,1] [--density steady|dense] [--keep-store DIR]
 
 The issue's goal: "POST /api/v1/operations through real gunicorn with 16 concurrent planners: p99 under 25 ms at
 100k (SQLite) and under 50 ms (PostgreSQL)", with 100k active operations and 1M registered identifiers in the

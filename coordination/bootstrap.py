@@ -26,13 +26,16 @@ from coordination.ledger import Ledger, ledger_env
 from coordination.notification_bell import NotificationBell
 from coordination.operation_lifecycle import OperationLifecycle
 from coordination.operations import Operations
+from coordination.resource_listing import ResourceListing
+from coordination.resources import Resources
 from coordination.tables import DatabaseUnavailable, PostgresDatabase, SQLiteDatabase
 from coordination.wal_checkpoints import Checkpointer
 from projections.case_list import CaseList, CaseListQuery
 from projections.deconfliction_board import BoardQuery, DeconflictionBoard
+from projections.resources import ResourceQuery, ResourceRegister
 from projections.runner import ProjectionRunner
 
-PROJECTIONS = (CaseList, DeconflictionBoard)
+PROJECTIONS = (CaseList, DeconflictionBoard, ResourceRegister)
 SQLITE_FILES = ("ledger.db", "views.db", "audit.db")
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,8 @@ class Services:
     investigations: Investigations
     operations: Operations
     lifecycle: OperationLifecycle
+    resources: Resources
+    resource_listing: ResourceListing
     conflicts: Conflicts
     history: History
     case_listing: CaseListing
@@ -135,6 +140,9 @@ def build(settings: Settings, *, create_tables: bool = False) -> Services:
         investigations=Investigations(commands, deconfliction),
         operations=Operations(commands, deconfliction),
         lifecycle=OperationLifecycle(commands, deconfliction),
+        resources=Resources(commands),
+        resource_listing=ResourceListing(ResourceQuery(views_db, runner, views_cipher), ledger=ledger,
+                                         read_wait_max=settings.read_wait_max, unavailable=(DatabaseUnavailable,)),
         conflicts=Conflicts(commands),
         history=History(ledger, anchors),
         anchors=anchors,

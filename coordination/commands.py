@@ -105,6 +105,11 @@ class Session:
             self.loaded.update((i, found.get(i)) for i in missing)
         return {i: a for i in ids if isinstance(a := self.loaded[i], cls)}
 
+    def started(self, record: A) -> A:
+        """A record this attempt creates at a natural key: a later look-up of that key in the attempt gets it."""
+        self.loaded[record.id] = record
+        return record
+
     def known_absent(self, ids: Iterable[UUID]) -> None:
         """Records this attempt knows are not stored (ids derived from a record it is creating): not looked up.
 

@@ -322,22 +322,16 @@ class Deconfliction:
         ids = self.keys()
         by_key = {(cell, day): ids.area(cell, day) for cell, day in keys}
         found = session.find_many(AreaIndex, by_key.values())
-        return {(cell, day): found.get(record_id) or self._started(session, AreaIndex.start(
-                    id=record_id, cell=cell, day=day)) for (cell, day), record_id in by_key.items()}
+        return {(cell, day): found.get(record_id) or session.started(AreaIndex.start(id=record_id, cell=cell, day=day))
+                for (cell, day), record_id in by_key.items()}
 
     def _targets(self, session: Session, digests: Iterable[str]) -> dict[str, TargetIndex]:
         """The index records of these identifier digests, read together; those not yet kept are started."""
         ids = self.keys()
         by_digest = {digest: ids.target(digest) for digest in sorted(digests)}
         found = session.find_many(TargetIndex, by_digest.values())
-        return {digest: found.get(record_id) or self._started(session, TargetIndex.start(id=record_id))
+        return {digest: found.get(record_id) or session.started(TargetIndex.start(id=record_id))
                 for digest, record_id in by_digest.items()}
-
-    @staticmethod
-    def _started(session: Session, record: Any) -> Any:
-        # A record started in this attempt is the one a later look-up of the same key must get.
-        session.loaded[record.id] = record
-        return record
 
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

@@ -62,6 +62,10 @@ class NaturalKeys:
         low, high = sorted((first, second))
         return uuid5(self.namespace, f"conflict:{kind}:{low}:{high}")
 
+    def resource_schedule(self, resource_id: str, day: str) -> UUID:
+        """The id of the index record of a named resource's commitments on a UTC day."""
+        return uuid5(self.namespace, f"resource-schedule:{resource_id}:{day}")
+
     def target(self, digest: str) -> UUID:
         """The id of the target index record of one identifier digest."""
         return uuid5(self.namespace, f"target:{digest}")

@@ -66,8 +66,8 @@ def _correction(caller: str, case: Case) -> dict[str, Any]:
 
 
 def _operation(client: Any, case: Case) -> None:
-    """HSI plans an operation of the shared case."""
-    where = {"lat": 10.0 + int(case.id[:6], 16) % 4000 / 100, "lon": 20.0}
+    """HSI plans an operation of the shared case, somewhere no other row's is (a conflict would refuse a start)."""
+    where = {"lat": 10.0 + int(case.id[:8], 16) % 40000 / 1000, "lon": 20.0 + int(case.id[9:13], 16) % 40000 / 1000}
     response = client.post(OPERATIONS, json=plan_body(case.id, **where), headers=as_("hsi_agent"))
     case.body["operation"] = created(response)
     case.position = int(response.headers["Pathways-Log-Position"])
@@ -91,6 +91,19 @@ def _started_operation(client: Any, case: Case) -> None:
     """HSI's approved operation of the shared case has started."""
     _approved_operation(client, case)
     _step(client, case, "start", "hsi_agent")
+
+
+def _request(client: Any, case: Case) -> None:
+    """HSI's operation of the shared case asks DEA for two people."""
+    _operation(client, case)
+    response = client.post(f"{_op(case)}/resources", json={"kind": "personnel", "agency": "DEA", "count": 2},
+                           headers=as_("hsi_agent"))
+    case.body["request"] = created(response)
+    case.position = int(response.headers["Pathways-Log-Position"])
+
+
+def _rq(case: Case) -> str:
+    return f"{_op(case)}/resources/{case.body['request']['id']}"
 
 
 def _conflict(client: Any, case: Case) -> None:
@@ -166,6 +179,16 @@ ROUTES = {
               lambda caller, case: {"results": {"arrests": {"count": 1}}}, prepare=_started_operation),
         Route("cancel operation", "POST", f"{OPERATION}/cancel", lambda case: f"{_op(case)}/cancel",
               lambda caller, case: {"reason": "target moved"}, prepare=_operation),
+        Route("list resources", "GET", f"{API}/resources", lambda case: f"{API}/resources?limit=5"),
+        Route("register resource", "POST", f"{API}/resources", lambda case: f"{API}/resources",
+              lambda caller, case: {"kind": "vehicle", "name": "Surveillance van 4"}),
+        Route("request resource", "POST", f"{OPERATION}/resources", lambda case: f"{_op(case)}/resources",
+              lambda caller, case: {"kind": "personnel", "agency": "CBP", "count": 3}, prepare=_operation),
+        Route("commit resource", "POST", f"{OPERATION}/resources/<uuid:request_id>/commit",
+              lambda case: f"{_rq(case)}/commit", lambda caller, case: {}, prepare=_request),
+        Route("decline resource", "POST", f"{OPERATION}/resources/<uuid:request_id>/decline",
+              lambda case: f"{_rq(case)}/decline", lambda caller, case: {"reason": "all deployed"},
+              prepare=_request),
         Route("list conflicts", "GET", CONFLICTS, lambda case: f"{CONFLICTS}?min_position={case.position}&limit=100",
               prepare=_conflict),
         Route("board", "GET", f"{API}/coordination/board",
@@ -186,6 +209,7 @@ ROUTES = {
 }
 _OPERATION_ROUTES = ("read operation", "amend operation", "withdraw operation", "approve operation",
                      "exempt operation", "start operation", "complete operation", "cancel operation")
+_REQUEST_ROUTES = ("commit resource", "decline resource")
 _CONFLICT_ROUTES = ("read conflict", "take conflict", "acknowledge conflict", "resolve conflict", "escalate conflict")
 
 _ITEM_ROUTES = ("read", "list subjects", "log action", "add subject", "renew registration",  # every route of a case
@@ -201,7 +225,13 @@ def _case_route_denial(status: int) -> dict[str, int]:
     return {"list": status, "open": status, **{name: status for name in _ITEM_ROUTES}, "audit": 403,
             "plan operation": status, **{name: status for name in _OPERATION_ROUTES + _CONFLICT_ROUTES},
             "list conflicts": status, "board": 403, "notifications": status, "list operations": status,
-            "notification stream": status}
+            "notification stream": status, **_resources(status, status, status, status)}
+
+
+def _resources(listing: int, register: int, request: int, answer: int) -> dict[str, int]:
+    """`answer`: committing or declining what HSI's operation asked of DEA."""
+    return {"list resources": listing, "register resource": register, "request resource": request,
+            "commit resource": answer, "decline resource": answer}
 
 
 # Every case reader lists its agency's conflicts and notifications; only coordinators read the board.
@@ -229,30 +259,37 @@ MATRIX: dict[str, dict[str, int]] = {
     "hsi_agent": _row(list=200, open=201, read=200, list_subjects=200, log_action=201, add_subject=201,
                       renew_registration=200,
                       share=200, revoke_share=200, change_status=403, correct=201, timeline=200, integrity=200,
-                      audit=403) | _operations(201, 200, 200, 403) | _PARTY_WRITER | _AGENCY_READS,
+                      audit=403) | _operations(201, 200, 200, 403) | _PARTY_WRITER | _AGENCY_READS
+        | _resources(200, 201, 201, 403),
     "hsi_supervisor": _row(list=200, open=201, read=200, list_subjects=200, log_action=201, add_subject=201,
                            renew_registration=200,
                            share=200, revoke_share=200, change_status=200, correct=201, timeline=200,
-                           integrity=200, audit=403) | _operations(201, 200, 200, 200) | _PARTY_WRITER | _AGENCY_READS,
+                           integrity=200, audit=403) | _operations(201, 200, 200, 200) | _PARTY_WRITER | _AGENCY_READS
+        | _resources(200, 201, 201, 403),
     "hsi_analyst": _row(list=200, open=403, read=200, list_subjects=200, log_action=403, add_subject=403,
                         renew_registration=403,
                         share=403, revoke_share=403, change_status=403, correct=403, timeline=200, integrity=200,
-                        audit=403) | _operations(403, 200, 403, 403) | _conflicts(200, 403, 403, 403) | _AGENCY_READS,
+                        audit=403) | _operations(403, 200, 403, 403) | _conflicts(200, 403, 403, 403) | _AGENCY_READS
+        | _resources(200, 403, 403, 403),
     "hsi_prosecutor": _case_route_denial(403),
     "hsi_auditor": {**_case_route_denial(403), "audit": 200},
     "dea_agent": _row(list=200, open=201, read=200, list_subjects=200, log_action=403, add_subject=403,
                       renew_registration=403,
                       share=403, revoke_share=403, change_status=403, correct=403, timeline=200, integrity=200,
-                      audit=403) | _operations(403, 200, 403, 403) | _NOT_PARTY | _AGENCY_READS,
+                      audit=403) | _operations(403, 200, 403, 403) | _NOT_PARTY | _AGENCY_READS
+        | _resources(200, 201, 403, 200),
     "cbp_agent": _row(list=200, open=201, read=200, list_subjects=200, log_action=201, add_subject=201,
                       renew_registration=200,
                       share=403, revoke_share=403, change_status=403, correct=201, timeline=200, integrity=200,
-                      audit=403) | _operations(201, 200, 403, 403) | _NOT_PARTY | _AGENCY_READS,
+                      audit=403) | _operations(201, 200, 403, 403) | _NOT_PARTY | _AGENCY_READS
+        | _resources(200, 201, 403, 404),
     "fbi_agent": {**{name: 404 for name in _ITEM_ROUTES}, "list": 200, "open": 201, "audit": 403,
-                  **_operations(404, 404, 404, 404), **_NOT_PARTY, **_AGENCY_READS},
+                  **_operations(404, 404, 404, 404), **_NOT_PARTY, **_AGENCY_READS,
+                  **_resources(200, 201, 404, 404)},
     # The coordination group sees every conflict, and nothing of the cases behind them.
     "ocg_coordinator": {**_case_route_denial(403), **_conflicts(read=200, take=200, acknowledge=403, settle=200),
-                        "list conflicts": 200, "board": 200, "notifications": 200, "notification stream": 200},
+                        "list conflicts": 200, "board": 200, "notifications": 200, "notification stream": 200,
+                        **_resources(200, 201, 403, 200)},
 }
 
 # Agencies that see the case in their list.
@@ -321,15 +358,16 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
 
 
 def _version(route: Route, case: Case) -> int:
-    """The version a write names in If-Match: of the case, or of the operation or conflict it acts on."""
-    for name, routes in (("operation", _OPERATION_ROUTES), ("conflict", _CONFLICT_ROUTES)):
+    """The version a write names in If-Match: of the case, or of the operation, request or conflict it acts on."""
+    for name, routes in (("operation", _OPERATION_ROUTES), ("conflict", _CONFLICT_ROUTES),
+                         ("request", _REQUEST_ROUTES)):
         if route.name in routes:
             return int(case.body[name].get("version", 1))
     return case.version
 
 
 def _call(world: World, caller: str, route: Route, case: Case, path: str | None = None) -> Any:
-    unconditional = route.name in ("open", "plan operation")
+    unconditional = route.name in ("open", "plan operation", "register resource", "request resource")
     conditional = route.is_write and not unconditional
     headers = as_(caller, If_Match=f'"{_version(route, case)}"') if conditional else as_(caller)
     return world.client.open(path or route.path(case), method=route.method, json=route.body(caller, case),
@@ -387,6 +425,14 @@ def _check_allowed_body(route: Route, caller: str, case: Case, body: dict[str, A
     elif route.name in _CONFLICT_ROUTES:
         assert body["id"] == case.body["conflict"]["id"]
         assert "investigation_id" not in str(body) and case.id not in str(body)
+    elif route.name in ("list resources",):
+        assert isinstance(body["items"], list)
+    elif route.name == "register resource":
+        assert body["agency"] == agency and body["kind"] == "vehicle"
+    elif route.name == "request resource":
+        assert body["operation_id"] == case.body["operation"]["id"] and body["agency"] == "CBP"
+    elif route.name in _REQUEST_ROUTES:
+        assert body["id"] == case.body["request"]["id"] and case.id not in str(body)
     elif route.name == "audit":
         assert isinstance(body["items"], list) and body["items"]
 
@@ -414,6 +460,7 @@ def test_access_matrix(world: World, caller: str, method: str, rule: str, expect
         # Not shared is indistinguishable from absent: the same answer as for an id that names nothing.
         absent = Case(id=str(uuid.uuid4()), version=case.version, position=case.position,
                       body={"operation": {"id": str(uuid.uuid4())}, "conflict": {"id": str(uuid.uuid4())},
+                            "request": {"id": str(uuid.uuid4())},
                             "subject": {"subject_id": str(uuid.uuid4())}})
         twin = problem(_call(world, caller, route, absent), 404)
         assert {k: refused[k] for k in ("type", "title", "detail")} == {k: twin[k] for k in ("type", "title", "detail")}

@@ -41,6 +41,10 @@ WRITE_OPERATIONS: dict[tuple[str, str], tuple[dict[str, Any] | None, str]] = {
     ("post", OPERATIONS + "/{operation_id}/start"): ({}, REQUIRED),
     ("post", OPERATIONS + "/{operation_id}/complete"): ({"results": None}, REQUIRED),
     ("post", OPERATIONS + "/{operation_id}/cancel"): ({"reason": "target moved"}, REQUIRED),
+    ("post", "/api/v1/resources"): ({"kind": "k9", "name": "Rex"}, ABSENT),
+    ("post", OPERATIONS + "/{operation_id}/resources"): ({"kind": "personnel", "agency": "HSI", "count": 2}, ABSENT),
+    ("post", OPERATIONS + "/{operation_id}/resources/{request_id}/commit"): ({}, OPTIONAL),
+    ("post", OPERATIONS + "/{operation_id}/resources/{request_id}/decline"): ({"reason": "none free"}, OPTIONAL),
     ("post", CONFLICT_URL + "/take"): ({}, OPTIONAL),
     ("post", CONFLICT_URL + "/acknowledge"): ({}, OPTIONAL),
     ("post", CONFLICT_URL + "/resolve"): ({"resolution": "joint", "note": "one team"}, OPTIONAL),
@@ -49,7 +53,7 @@ WRITE_OPERATIONS: dict[tuple[str, str], tuple[dict[str, Any] | None, str]] = {
 
 
 def _setup(client, case, path: str) -> dict[str, str]:
-    """The ids a route's path names besides the case: an operation of it, a conflict of that with DEA's."""
+    """The ids a route's path names besides the case: an operation of it, a request of that, a conflict of it."""
     ids = {"investigation_id": case.id, "agency": "DEA"}
     if "{subject_id}" in path:
         added = client.post(f"/api/v1/investigations/{case.id}/subjects", headers=as_("hsi_supervisor"),
@@ -57,6 +61,10 @@ def _setup(client, case, path: str) -> dict[str, str]:
         ids["subject_id"] = added.get_json()["subject_id"]
     if "{operation_id}" in path or "{conflict_id}" in path:
         ids["operation_id"] = plan(client, case, "hsi_supervisor")["id"]
+    if "{request_id}" in path:  # HSI's operation asks HSI itself for people, so the caller may answer
+        asked = client.post(f"{OPERATIONS}/{ids['operation_id']}/resources", headers=as_("hsi_supervisor"),
+                            json={"kind": "personnel", "agency": "HSI", "count": 2})
+        ids["request_id"] = asked.get_json()["id"]
     if "{conflict_id}" in path:
         found = plan(client, open_case(client, "dea_agent"), "dea_agent")["deconfliction"]["conflicts"]
         ids["conflict_id"] = next(c["id"] for c in found if c["counterpart"]["agency"] == "HSI")

@@ -1,0 +1,172 @@
+"""Use cases of resources: agencies register them, operations request them, their agencies commit or decline.
+
+A named resource is never committed to two operations whose windows overlap: a commit reads and writes the
+resource's schedule records of every day its operation's window touches, so two commits racing for it collide
+in the store, and the loser, retried, finds the winner's commitment (409 naming it at pointer level).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from coordination import access
+from coordination.commands import CommandRunner, Outcome, Session, Target, check_version
+from coordination.context import RequestContext, Touched
+from coordination.errors import NotFound
+from coordination.operations import PLANNER, operation_target
+from domain.deconfliction import days_between
+from domain.operation import Operation
+from domain.resource import Resource, ResourceRequest, overlaps
+from domain.resource_schedule import ResourceSchedule
+
+COORDINATORS = frozenset({"coordinator"})
+READERS = access.CASE_READERS | COORDINATORS
+REGISTER = frozenset({"agent", "supervisor", "coordinator"})
+# The operation's agency and the resource's agency are parties to a request; any coordinator may answer one.
+ANSWER = access.Policy("answering", frozenset({"party", "coordinator"}), access.CASE_WRITERS | COORDINATORS,
+                       readers=READERS)
+
+
+@dataclass(frozen=True)
+class PartyOrCoordinator:
+    """A resource request is its two agencies', and every coordinator's."""
+
+    request: ResourceRequest
+    coordinator: bool
+
+    def access_of(self, agency: str) -> str | None:
+        return self.request.access_of(agency) or ("coordinator" if self.coordinator else None)
+
+
+def _as_party_or_coordinator(session: Session, request: ResourceRequest, ctx: RequestContext) -> PartyOrCoordinator:
+    return PartyOrCoordinator(request, ctx.actor.has_any_role(*COORDINATORS))
+
+
+def resource_view(resource: Resource) -> dict[str, Any]:
+    return {"id": resource.id, "kind": resource.kind, "name": resource.name, "agency": resource.owning_agency,
+            "version": resource.version}
+
+
+def request_view(request: ResourceRequest) -> dict[str, Any]:
+    """A request as both its agencies see it: the operation by its deconfliction number, nothing of its case."""
+    return {"id": request.id, "operation_id": request.operation_id,
+            "deconfliction_number": request.deconfliction_number, "requested_by": request.owning_agency,
+            "resource_id": request.resource_id, "agency": request.resource_agency, "kind": request.kind,
+            "count": request.count, "status": request.status, "answer": request.answer, "version": request.version}
+
+
+def commitment_of(request: ResourceRequest, op: Operation) -> dict[str, Any]:
+    """What a resource's schedule keeps of a commitment: whose operation, when (a pointer, no case)."""
+    return {"request_id": str(request.id), "operation_id": str(op.id), "agency": op.owning_agency,
+            "deconfliction_number": op.deconfliction_number, "starts_at": op.plan["starts_at"],
+            "ends_at": op.plan["ends_at"]}
+
+
+class Resources:
+    """Registers resources and answers the requests operations make for them."""
+
+    def __init__(self, runner: CommandRunner):
+        self.runner = runner
+
+    def register(self, ctx: RequestContext, *, kind: str, name: str, agency: str | None) -> Outcome:
+        """Register a resource of the caller's agency (a coordinator: of any agency)."""
+        access.require_role(ctx.actor, REGISTER, "registering a resource")
+
+        def decide(session: Session, _: Any) -> dict[str, Any]:
+            resource = Resource.register(id=uuid.uuid4(), kind=kind, name=name, agency=agency or ctx.actor.agency,
+                                         envelope=ctx.envelope)
+            session.add(resource)
+            return resource_view(resource)
+
+        return self.runner.run(ctx, decide, retry_on_conflict=False,
+                               names=lambda r: Touched("resource", str(r["id"]), r["agency"]))
+
+    def request(self, ctx: RequestContext, op_id: UUID, *, resource_id: UUID | None = None,
+                agency: str | None = None, count: int | None = None) -> Outcome:
+        """The operation's planner asks for a named resource, or for a number of an agency's people."""
+
+        def decide(session: Session, op: Operation) -> dict[str, Any]:
+            if resource_id is not None:
+                resource = session.find(Resource, resource_id)
+                if resource is None:
+                    raise NotFound("no such resource", "resource_id")
+                request = ResourceRequest.of_resource(id=uuid.uuid4(), operation=op, resource=resource,
+                                                      envelope=ctx.envelope)
+            else:
+                request = ResourceRequest.of_personnel(id=uuid.uuid4(), operation=op, agency=agency, count=count,
+                                                       envelope=ctx.envelope)
+            session.add(request)
+            return request_view(request)
+
+        return self.runner.run(ctx, decide, target=operation_target(op_id, PLANNER), retry_on_conflict=False)
+
+    def commit(self, ctx: RequestContext, op_id: UUID, request_id: UUID, *, note: str | None,
+               expected_version: int | None) -> Outcome:
+        """Commit what was asked: a named resource only if no other live operation holds it at that time."""
+
+        def decide(session: Session, request: ResourceRequest) -> dict[str, Any]:
+            check_version(request, expected_version)
+            op = session.find(Operation, UUID(request.operation_id))
+            assert op is not None  # a request is made of an operation, which is never deleted
+            schedules = self._schedules(session, request, op)
+            request.commit(note=note, clashes=_clashes(session, schedules, op), envelope=ctx.envelope)
+            for schedule in schedules:
+                schedule.book(commitment_of(request, op))
+            session.add(request, *schedules)
+            return request_view(request)
+
+        # A lost race on a schedule record is retried: the retry finds the winner's commitment.
+        return self.runner.run(ctx, decide, target=_request_target(op_id, request_id), retry_on_conflict=True)
+
+    def decline(self, ctx: RequestContext, op_id: UUID, request_id: UUID, *, reason: str,
+                expected_version: int | None) -> Outcome:
+        """Decline what was asked, saying why."""
+
+        def decide(session: Session, request: ResourceRequest) -> dict[str, Any]:
+            check_version(request, expected_version)
+            request.decline(reason=reason, envelope=ctx.envelope)
+            session.add(request)
+            return request_view(request)
+
+        return self.runner.run(ctx, decide, target=_request_target(op_id, request_id), retry_on_conflict=True)
+
+    def _schedules(self, session: Session, request: ResourceRequest, op: Operation) -> list[ResourceSchedule]:
+        """The named resource's schedule records of every day the operation's window touches (none for people)."""
+        if request.resource_id is None:
+            return []
+        keys = self.runner.keys()
+        days = days_between(op.plan["starts_at"].date(), op.plan["ends_at"].date())
+        ids = {day: keys.resource_schedule(request.resource_id, day) for day in days}
+        found = session.find_many(ResourceSchedule, ids.values())
+        return [found.get(i) or session.started(ResourceSchedule.start(id=i, resource_id=request.resource_id, day=day))
+                for day, i in ids.items()]
+
+
+def _clashes(session: Session, schedules: list[ResourceSchedule], op: Operation) -> list[dict[str, Any]]:
+    """Commitments of the resource to other operations still going ahead whose windows, as they stand now, overlap.
+
+    The operations are read again rather than trusting the window kept at commit: one amended since is judged by
+    its present plan, and one cancelled or completed no longer holds the resource.
+    """
+    kept = {c["request_id"]: c for s in schedules for c in s.commitments.values() if c["operation_id"] != str(op.id)}
+    others = session.find_many(Operation, {UUID(c["operation_id"]) for c in kept.values()})
+    clashes = []
+    for c in kept.values():
+        other = others.get(UUID(c["operation_id"]))
+        if other is not None and other.deconflicted and overlaps(op.plan["starts_at"], op.plan["ends_at"],
+                                                                 other.plan["starts_at"], other.plan["ends_at"]):
+            clashes.append({"agency": other.owning_agency, "deconfliction_number": other.deconfliction_number,
+                            "starts_at": other.plan["starts_at"].isoformat(),
+                            "ends_at": other.plan["ends_at"].isoformat()})
+    return clashes
+
+
+def _request_target(op_id: UUID, request_id: UUID) -> Target:
+    def of_operation(request: ResourceRequest, ctx: RequestContext) -> None:
+        if request.operation_id != str(op_id):
+            raise NotFound("no such resource request")
+
+    return Target(ResourceRequest, request_id, ANSWER, also=of_operation, via=_as_party_or_coordinator)
