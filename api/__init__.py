@@ -9,6 +9,7 @@ from flask import Flask
 from api import (
     audit_routes,
     board,
+    case_clocks,
     conflicts,
     docs_assets,
     health,
@@ -63,6 +64,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(operations.blp)
     api.register_blueprint(operation_lifecycle.blp)
     api.register_blueprint(resources.blp)
+    api.register_blueprint(case_clocks.blp)
     api.register_blueprint(conflicts.blp)
     api.register_blueprint(board.blp)
     api.register_blueprint(audit_routes.blp)

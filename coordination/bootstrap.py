@@ -13,6 +13,7 @@ from coordination.anchors import ChainAnchors
 from coordination.audit import AuditTrail
 from coordination.audit_spool import AuditSpool
 from coordination.board import Board
+from coordination.case_clocks import Clocks
 from coordination.case_listing import CaseListing
 from coordination.cipher import AUDIT, READ_MODELS, FieldCipher, at_rest
 from coordination.commands import CommandRunner
@@ -30,12 +31,13 @@ from coordination.resource_listing import ResourceListing
 from coordination.resources import Resources
 from coordination.tables import DatabaseUnavailable, PostgresDatabase, SQLiteDatabase
 from coordination.wal_checkpoints import Checkpointer
+from projections.case_clocks import CaseClockQuery, CaseClocks
 from projections.case_list import CaseList, CaseListQuery
 from projections.deconfliction_board import BoardQuery, DeconflictionBoard
 from projections.resources import ResourceQuery, ResourceRegister
 from projections.runner import ProjectionRunner
 
-PROJECTIONS = (CaseList, DeconflictionBoard, ResourceRegister)
+PROJECTIONS = (CaseList, DeconflictionBoard, ResourceRegister, CaseClocks)
 SQLITE_FILES = ("ledger.db", "views.db", "audit.db")
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,7 @@ class Services:
     lifecycle: OperationLifecycle
     resources: Resources
     resource_listing: ResourceListing
+    clocks: Clocks
     conflicts: Conflicts
     history: History
     case_listing: CaseListing
@@ -141,6 +144,8 @@ def build(settings: Settings, *, create_tables: bool = False) -> Services:
         operations=Operations(commands, deconfliction),
         lifecycle=OperationLifecycle(commands, deconfliction),
         resources=Resources(commands),
+        clocks=Clocks(commands, CaseClockQuery(views_db, runner, settings.case_clocks), ledger=ledger,
+                      read_wait_max=settings.read_wait_max, unavailable=(DatabaseUnavailable,)),
         resource_listing=ResourceListing(ResourceQuery(views_db, runner, views_cipher), ledger=ledger,
                                          read_wait_max=settings.read_wait_max, unavailable=(DatabaseUnavailable,)),
         conflicts=Conflicts(commands),

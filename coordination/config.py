@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from domain.case_clocks import CLOCKS, DEFAULT_DAYS, ClockRules
 from domain.deconfliction import MAX_BUFFER_M, MAX_PADDING, OPERATION_KINDS, KindRule, Rules, default_rule
 
 STORES = ("sqlite", "postgres")
@@ -80,6 +81,8 @@ class Settings:
     deconfliction_key: bytes | None = None
     # How long one notification stream stays open before the client must reconnect (and show its token again).
     stream_max_seconds: float = 3600.0
+    # Days to an opening report and between supervisory reviews, the deployment's and any agency's own.
+    case_clocks: ClockRules = ClockRules()  # noqa: RUF009 - frozen, so one shared default is safe
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -97,6 +100,7 @@ class Settings:
             deconfliction=_deconfliction(env),
             deconfliction_key=_deconfliction_key(env),
             stream_max_seconds=_number(env, "PATHWAYS_STREAM_MAX_SECONDS", 3600.0, 5.0, 24 * 3600.0),
+            case_clocks=_case_clocks(env),
         )
 
 
@@ -263,6 +267,23 @@ def _deconfliction(env: dict[str, str]) -> Rules:
             overrides[kind] = KindRule(int(buffer) if buffer is not None else rule.buffer_m,
                                        timedelta(minutes=padding) if padding is not None else rule.padding)
     return Rules(overrides or None)
+
+
+def _case_clocks(env: dict[str, str]) -> ClockRules:
+    """Days per clock: "opening_report=10,review=90", each optionally for one agency ("DEA:review=60")."""
+    name = "PATHWAYS_CASE_CLOCKS"
+    days, per_agency = dict(DEFAULT_DAYS), {}
+    for part in filter(None, (p.strip() for p in env.get(name, "").split(","))):
+        target, equals, number = part.rpartition("=")
+        agency, colon, clock = target.strip().rpartition(":")
+        if not equals or clock not in CLOCKS:
+            raise ConfigError(name, f"{part!r} is not [AGENCY:]CLOCK=DAYS with a clock of {', '.join(CLOCKS)}")
+        value = int(_number({name: number}, name, 0, 1, 3650))
+        if colon:
+            per_agency.setdefault(agency, {})[clock] = value
+        else:
+            days[clock] = value
+    return ClockRules(days, per_agency)
 
 
 def _per_kind(env: dict[str, str], name: str, low: float, high: float) -> dict[str, float]:

@@ -88,6 +88,12 @@ class Investigation(ChainedAggregate):
         def apply(self, inv: Investigation) -> None:
             inv.status, inv.merged_into = self.to_status, self.merged_into
 
+    class Reviewed(ChainedAggregate.Event):
+        """A supervisor of the owning agency reviewed the case (its review clock starts again)."""
+
+        note: str
+        # Nothing to keep: the clocks are the read model's (projections/case_clocks.py).
+
     class EntryCorrected(ChainedAggregate.Event):
         corrects: int
         entry_kind: str
@@ -185,6 +191,15 @@ class Investigation(ChainedAggregate):
             reason=rules.text(reason, "reason", max_len=2000),
             merged_into=merged_into,
         )
+
+    def review(self, *, note: Any, envelope: Envelope) -> None:
+        """Record a supervisory review (DOMAIN.md §3: every 90 days), by a supervisor of the owning agency."""
+        actor = envelope.actor
+        if actor.agency != self.owning_agency or not actor.has_any_role("supervisor"):
+            raise NotPermitted(f"only a supervisor of {self.owning_agency} reviews this case")
+        if self.status in FROZEN:
+            raise StateConflict(f"the case is {self.status}; a closed case is not reviewed")
+        self._record(self.Reviewed, envelope=envelope, note=rules.text(note, "note", max_len=10_000))
 
     def correct(
         self, *, corrects: int, entry: dict[str, Any] | None, changes: dict[str, Any], reason: str,

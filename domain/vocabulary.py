@@ -20,6 +20,7 @@ ACTION_KINDS = (
     "arrest",
     "seizure",
     "intelligence_report",
+    "opening_report",  # the report due within 10 days of opening (domain.case_clocks)
     "financial_analysis",
     "foreign_request",
     "other",

@@ -45,6 +45,7 @@ class CaseList(Projection):
         for cls in (
             Investigation.Opened, Investigation.ActionLogged, Investigation.SubjectAdded, Investigation.Shared,
             Investigation.ShareRevoked, Investigation.StatusChanged, Investigation.EntryCorrected,
+            Investigation.Reviewed,  # changes only the version the list shows
         )
     )
 

@@ -156,6 +156,9 @@ ROUTES = {
         Route("change status", "POST", f"{ITEM}/status", lambda case: f"{case.url}/status",
               lambda caller, case: {"status": "active", "reason": "Opening approved"}),
         Route("correct", "POST", f"{ITEM}/corrections", lambda case: f"{case.url}/corrections", _correction),
+        Route("review case", "POST", f"{ITEM}/reviews", lambda case: f"{case.url}/reviews",
+              lambda caller, case: {"note": "on track"}),
+        Route("overdue", "GET", f"{API}/coordination/overdue", lambda case: f"{API}/coordination/overdue"),
         Route("timeline", "GET", f"{ITEM}/timeline", lambda case: f"{case.url}/timeline"),
         Route("integrity", "GET", f"{ITEM}/integrity", lambda case: f"{case.url}/integrity"),
         Route("audit", "GET", f"{API}/audit", lambda case: f"{API}/audit?limit=5"),
@@ -213,7 +216,7 @@ _REQUEST_ROUTES = ("commit resource", "decline resource")
 _CONFLICT_ROUTES = ("read conflict", "take conflict", "acknowledge conflict", "resolve conflict", "escalate conflict")
 
 _ITEM_ROUTES = ("read", "list subjects", "log action", "add subject", "renew registration",  # every route of a case
-                "share", "revoke share", "change status", "correct",
+                "share", "revoke share", "change status", "correct", "review case",
                 "timeline", "integrity")
 
 
@@ -225,7 +228,7 @@ def _case_route_denial(status: int) -> dict[str, int]:
     return {"list": status, "open": status, **{name: status for name in _ITEM_ROUTES}, "audit": 403,
             "plan operation": status, **{name: status for name in _OPERATION_ROUTES + _CONFLICT_ROUTES},
             "list conflicts": status, "board": 403, "notifications": status, "list operations": status,
-            "notification stream": status, **_resources(status, status, status, status)}
+            "notification stream": status, "overdue": 403, **_resources(status, status, status, status)}
 
 
 def _resources(listing: int, register: int, request: int, answer: int) -> dict[str, int]:
@@ -257,39 +260,35 @@ _NOT_PARTY = _conflicts(read=404, take=404, acknowledge=404, settle=404)
 
 MATRIX: dict[str, dict[str, int]] = {
     "hsi_agent": _row(list=200, open=201, read=200, list_subjects=200, log_action=201, add_subject=201,
-                      renew_registration=200,
-                      share=200, revoke_share=200, change_status=403, correct=201, timeline=200, integrity=200,
-                      audit=403) | _operations(201, 200, 200, 403) | _PARTY_WRITER | _AGENCY_READS
-        | _resources(200, 201, 201, 403),
+                      renew_registration=200, share=200, revoke_share=200, change_status=403, correct=201,
+                      review_case=403, timeline=200, integrity=200, audit=403, overdue=403)
+    | _operations(201, 200, 200, 403) | _PARTY_WRITER | _AGENCY_READS | _resources(200, 201, 201, 403),
     "hsi_supervisor": _row(list=200, open=201, read=200, list_subjects=200, log_action=201, add_subject=201,
-                           renew_registration=200,
-                           share=200, revoke_share=200, change_status=200, correct=201, timeline=200,
-                           integrity=200, audit=403) | _operations(201, 200, 200, 200) | _PARTY_WRITER | _AGENCY_READS
-        | _resources(200, 201, 201, 403),
+                           renew_registration=200, share=200, revoke_share=200, change_status=200, correct=201,
+                           review_case=200, timeline=200, integrity=200, audit=403, overdue=200)
+    | _operations(201, 200, 200, 200) | _PARTY_WRITER | _AGENCY_READS | _resources(200, 201, 201, 403),
     "hsi_analyst": _row(list=200, open=403, read=200, list_subjects=200, log_action=403, add_subject=403,
-                        renew_registration=403,
-                        share=403, revoke_share=403, change_status=403, correct=403, timeline=200, integrity=200,
-                        audit=403) | _operations(403, 200, 403, 403) | _conflicts(200, 403, 403, 403) | _AGENCY_READS
-        | _resources(200, 403, 403, 403),
+                        renew_registration=403, share=403, revoke_share=403, change_status=403, correct=403,
+                        review_case=403, timeline=200, integrity=200, audit=403, overdue=403)
+    | _operations(403, 200, 403, 403) | _conflicts(200, 403, 403, 403) | _AGENCY_READS
+    | _resources(200, 403, 403, 403),
     "hsi_prosecutor": _case_route_denial(403),
     "hsi_auditor": {**_case_route_denial(403), "audit": 200},
     "dea_agent": _row(list=200, open=201, read=200, list_subjects=200, log_action=403, add_subject=403,
-                      renew_registration=403,
-                      share=403, revoke_share=403, change_status=403, correct=403, timeline=200, integrity=200,
-                      audit=403) | _operations(403, 200, 403, 403) | _NOT_PARTY | _AGENCY_READS
-        | _resources(200, 201, 403, 200),
+                      renew_registration=403, share=403, revoke_share=403, change_status=403, correct=403,
+                      review_case=403, timeline=200, integrity=200, audit=403, overdue=403)
+    | _operations(403, 200, 403, 403) | _NOT_PARTY | _AGENCY_READS | _resources(200, 201, 403, 200),
     "cbp_agent": _row(list=200, open=201, read=200, list_subjects=200, log_action=201, add_subject=201,
-                      renew_registration=200,
-                      share=403, revoke_share=403, change_status=403, correct=201, timeline=200, integrity=200,
-                      audit=403) | _operations(201, 200, 403, 403) | _NOT_PARTY | _AGENCY_READS
-        | _resources(200, 201, 403, 404),
-    "fbi_agent": {**{name: 404 for name in _ITEM_ROUTES}, "list": 200, "open": 201, "audit": 403,
+                      renew_registration=200, share=403, revoke_share=403, change_status=403, correct=201,
+                      review_case=403, timeline=200, integrity=200, audit=403, overdue=403)
+    | _operations(201, 200, 403, 403) | _NOT_PARTY | _AGENCY_READS | _resources(200, 201, 403, 404),
+    "fbi_agent": {**{name: 404 for name in _ITEM_ROUTES}, "list": 200, "open": 201, "audit": 403, "overdue": 403,
                   **_operations(404, 404, 404, 404), **_NOT_PARTY, **_AGENCY_READS,
                   **_resources(200, 201, 404, 404)},
-    # The coordination group sees every conflict, and nothing of the cases behind them.
+    # The coordination group sees every conflict and every overdue case, and nothing of the cases behind them.
     "ocg_coordinator": {**_case_route_denial(403), **_conflicts(read=200, take=200, acknowledge=403, settle=200),
                         "list conflicts": 200, "board": 200, "notifications": 200, "notification stream": 200,
-                        **_resources(200, 201, 403, 200)},
+                        "overdue": 200, **_resources(200, 201, 403, 200)},
 }
 
 # Agencies that see the case in their list.
@@ -395,7 +394,7 @@ def _check_allowed_body(route: Route, caller: str, case: Case, body: dict[str, A
         assert (case.id in ids) == (agency in SEES_THE_CASE), ids
     elif route.name == "open":
         assert body["owning_agency"] == agency and body["case_agent"]["sub"] == CALLERS[caller][0]
-    elif route.name in ("read", "share", "revoke share", "change status"):
+    elif route.name in ("read", "share", "revoke share", "change status", "review case"):
         assert body["id"] == case.id
         assert body["version"] == case.version + (route.name != "read")
     elif route.name in ("log action", "add subject", "correct"):
@@ -425,6 +424,8 @@ def _check_allowed_body(route: Route, caller: str, case: Case, body: dict[str, A
     elif route.name in _CONFLICT_ROUTES:
         assert body["id"] == case.body["conflict"]["id"]
         assert "investigation_id" not in str(body) and case.id not in str(body)
+    elif route.name == "overdue":
+        assert isinstance(body["items"], list) and case.body["title"] not in str(body)
     elif route.name in ("list resources",):
         assert isinstance(body["items"], list)
     elif route.name == "register resource":

@@ -41,6 +41,7 @@ WRITE_OPERATIONS: dict[tuple[str, str], tuple[dict[str, Any] | None, str]] = {
     ("post", OPERATIONS + "/{operation_id}/start"): ({}, REQUIRED),
     ("post", OPERATIONS + "/{operation_id}/complete"): ({"results": None}, REQUIRED),
     ("post", OPERATIONS + "/{operation_id}/cancel"): ({"reason": "target moved"}, REQUIRED),
+    ("post", CASE_URL + "/reviews"): ({"note": "on track"}, OPTIONAL),
     ("post", "/api/v1/resources"): ({"kind": "k9", "name": "Rex"}, ABSENT),
     ("post", OPERATIONS + "/{operation_id}/resources"): ({"kind": "personnel", "agency": "HSI", "count": 2}, ABSENT),
     ("post", OPERATIONS + "/{operation_id}/resources/{request_id}/commit"): ({}, OPTIONAL),

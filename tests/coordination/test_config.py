@@ -167,3 +167,18 @@ def test_gunicorn_with_a_dev_secret_refuses_a_public_bind_naming_the_setting(tmp
             server.kill()
             server.wait()
     assert server.returncode != 0 and b"PATHWAYS_AUTH_DEV_SECRET" in output
+
+
+def test_case_clocks_default_to_ten_days_for_the_opening_report_and_ninety_between_reviews():
+    rules = Settings.from_env(BASE).case_clocks
+    assert (rules.of("HSI", "opening_report").days, rules.of("HSI", "review").days) == (10, 90)
+
+
+def test_an_agency_may_have_its_own_review_clock():
+    rules = Settings.from_env({**BASE, "PATHWAYS_CASE_CLOCKS": "review=60,DEA:review=30"}).case_clocks
+    assert (rules.of("HSI", "review").days, rules.of("DEA", "review").days) == (60, 30)
+
+
+def test_an_unknown_clock_stops_start_up_naming_the_setting():
+    with pytest.raises(ConfigError, match="PATHWAYS_CASE_CLOCKS"):
+        Settings.from_env({**BASE, "PATHWAYS_CASE_CLOCKS": "DEA:closing=30"})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,7 +39,9 @@ def proxied(tmp_path: Path, **env: str):
     require_postgres()
     proxy = Proxy((PG["host"], int(PG["port"])))
     proxy.start()
-    schema = f"t_outage_{tmp_path.name[-8:].lower().replace('-', '_')}"
+    # Unique per fixture: a name taken from the temporary directory ("outage0") is the same in every xdist
+    # worker, and one worker's teardown dropped the schema another was writing to (500s, and a deadlock).
+    schema = f"t_outage_{uuid.uuid4().hex[:16]}"
     settings = Settings.from_env({
         "PATHWAYS_STORE": "postgres", "PATHWAYS_DATA_DIR": str(tmp_path), "POSTGRES_DBNAME": PG["dbname"],
         "POSTGRES_HOST": "127.0.0.1", "POSTGRES_PORT": str(proxy.port), "POSTGRES_USER": PG["user"],
@@ -221,7 +224,8 @@ def test_writes_succeed_again_within_3_seconds_of_the_database_returning(stopped
 
 def test_every_write_acknowledged_around_a_database_stop_is_still_there(stopped_mid_load):
     found = stopped_mid_load.found_after
-    assert found and set(found.values()) == {200}
+    still_waiting = [c for c in stopped_mid_load.calls if c.status == 0]
+    assert found and set(found.values()) == {200}, (still_waiting, found)
 
 
 # A blackholed database: connections are accepted (or stay open) but nothing comes back.
