@@ -21,6 +21,7 @@ from coordination.wal_checkpoints import defer_checkpoints
 from domain.area_index import AreaIndex
 from domain.case_numbers import CaseNumberSequence
 from domain.investigation import Investigation
+from domain.resource_schedule import ResourceSchedule
 from domain.target_index import TargetIndex
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,9 @@ class Ledger(Application):
     # An index record of deconfliction gains an entry per plan in its cell and day, and every check near it
     # decodes each event past its snapshot again: 20 keeps that replay short, and its snapshot is taken from
     # the record in hand (below), so a shorter interval costs one insert, not a reload.
-    snapshotting_intervals = {Investigation: 200, CaseNumberSequence: 50, AreaIndex: 20, TargetIndex: 20}
+    # A resource's schedule gains an event per commitment and per release: 50 keeps its replay short.
+    snapshotting_intervals = {Investigation: 200, CaseNumberSequence: 50, AreaIndex: 20, TargetIndex: 20,
+                              ResourceSchedule: 50}
 
     def __init__(self, env: dict[str, str] | None = None):
         self._deferred_env = env

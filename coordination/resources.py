@@ -1,8 +1,9 @@
 """Use cases of resources: agencies register them, operations request them, their agencies commit or decline.
 
 A named resource is never committed to two operations whose windows overlap: a commit reads and writes the
-resource's schedule records of every day its operation's window touches, so two commits racing for it collide
-in the store, and the loser, retried, finds the winner's commitment (409 naming it at pointer level).
+resource's schedule record, so two commits racing for it collide in the store, and the loser, retried, finds
+the winner's commitment (409 naming it at pointer level). The record keeps which operations hold the resource;
+their windows are read as they stand at each commit, so an operation amended since is judged where it now is.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from coordination.commands import CommandRunner, Outcome, Session, Target, check
 from coordination.context import RequestContext, Touched
 from coordination.errors import NotFound
 from coordination.operations import PLANNER, operation_target
-from domain.deconfliction import days_between
 from domain.operation import Operation
 from domain.resource import Resource, ResourceRequest, overlaps
 from domain.resource_schedule import ResourceSchedule
@@ -56,13 +56,6 @@ def request_view(request: ResourceRequest) -> dict[str, Any]:
             "deconfliction_number": request.deconfliction_number, "requested_by": request.owning_agency,
             "resource_id": request.resource_id, "agency": request.resource_agency, "kind": request.kind,
             "count": request.count, "status": request.status, "answer": request.answer, "version": request.version}
-
-
-def commitment_of(request: ResourceRequest, op: Operation) -> dict[str, Any]:
-    """What a resource's schedule keeps of a commitment: whose operation, when (a pointer, no case)."""
-    return {"request_id": str(request.id), "operation_id": str(op.id), "agency": op.owning_agency,
-            "deconfliction_number": op.deconfliction_number, "starts_at": op.plan["starts_at"],
-            "ends_at": op.plan["ends_at"]}
 
 
 class Resources:
@@ -111,11 +104,13 @@ class Resources:
             check_version(request, expected_version)
             op = session.find(Operation, UUID(request.operation_id))
             assert op is not None  # a request is made of an operation, which is never deleted
-            schedules = self._schedules(session, request, op)
-            request.commit(note=note, clashes=_clashes(session, schedules, op), envelope=ctx.envelope)
-            for schedule in schedules:
-                schedule.book(commitment_of(request, op))
-            session.add(request, *schedules)
+            schedule = self._schedule(session, request)
+            clashes = _clashes(session, schedule, op) if schedule is not None else []
+            request.commit(note=note, clashes=clashes, envelope=ctx.envelope)
+            if schedule is not None:
+                schedule.book({"request_id": str(request.id), "operation_id": str(op.id)})
+                session.add(schedule)
+            session.add(request)
             return request_view(request)
 
         # A lost race on a schedule record is retried: the retry finds the winner's commitment.
@@ -133,31 +128,29 @@ class Resources:
 
         return self.runner.run(ctx, decide, target=_request_target(op_id, request_id), retry_on_conflict=True)
 
-    def _schedules(self, session: Session, request: ResourceRequest, op: Operation) -> list[ResourceSchedule]:
-        """The named resource's schedule records of every day the operation's window touches (none for people)."""
+    def _schedule(self, session: Session, request: ResourceRequest) -> ResourceSchedule | None:
+        """The named resource's schedule record (none for a head count of people)."""
         if request.resource_id is None:
-            return []
-        keys = self.runner.keys()
-        days = days_between(op.plan["starts_at"].date(), op.plan["ends_at"].date())
-        ids = {day: keys.resource_schedule(request.resource_id, day) for day in days}
-        found = session.find_many(ResourceSchedule, ids.values())
-        return [found.get(i) or session.started(ResourceSchedule.start(id=i, resource_id=request.resource_id, day=day))
-                for day, i in ids.items()]
+            return None
+        record_id = self.runner.keys().resource_schedule(request.resource_id)
+        found = session.find(ResourceSchedule, record_id)
+        return found or session.started(ResourceSchedule.start(id=record_id, resource_id=request.resource_id))
 
 
-def _clashes(session: Session, schedules: list[ResourceSchedule], op: Operation) -> list[dict[str, Any]]:
+def _clashes(session: Session, schedule: ResourceSchedule, op: Operation) -> list[dict[str, Any]]:
     """Commitments of the resource to other operations still going ahead whose windows, as they stand now, overlap.
 
-    The operations are read again rather than trusting the window kept at commit: one amended since is judged by
-    its present plan, and one cancelled or completed no longer holds the resource.
+    Each operation holding the resource is read (in one statement): one amended since is judged by its present
+    window, and one cancelled, completed or withdrawn no longer holds the resource and leaves the record.
     """
-    kept = {c["request_id"]: c for s in schedules for c in s.commitments.values() if c["operation_id"] != str(op.id)}
+    kept = {r: c for r, c in schedule.commitments.items() if c["operation_id"] != str(op.id)}
     others = session.find_many(Operation, {UUID(c["operation_id"]) for c in kept.values()})
     clashes = []
-    for c in kept.values():
+    for request_id, c in kept.items():
         other = others.get(UUID(c["operation_id"]))
-        if other is not None and other.deconflicted and overlaps(op.plan["starts_at"], op.plan["ends_at"],
-                                                                 other.plan["starts_at"], other.plan["ends_at"]):
+        if other is None or not other.deconflicted:
+            schedule.release(request_id)
+        elif overlaps(op.plan["starts_at"], op.plan["ends_at"], other.plan["starts_at"], other.plan["ends_at"]):
             clashes.append({"agency": other.owning_agency, "deconfliction_number": other.deconfliction_number,
                             "starts_at": other.plan["starts_at"].isoformat(),
                             "ends_at": other.plan["ends_at"].isoformat()})

@@ -62,9 +62,9 @@ class NaturalKeys:
         low, high = sorted((first, second))
         return uuid5(self.namespace, f"conflict:{kind}:{low}:{high}")
 
-    def resource_schedule(self, resource_id: str, day: str) -> UUID:
-        """The id of the index record of a named resource's commitments on a UTC day."""
-        return uuid5(self.namespace, f"resource-schedule:{resource_id}:{day}")
+    def resource_schedule(self, resource_id: str) -> UUID:
+        """The id of the index record of a named resource's commitments."""
+        return uuid5(self.namespace, f"resource-schedule:{resource_id}")
 
     def target(self, digest: str) -> UUID:
         """The id of the target index record of one identifier digest."""

@@ -95,6 +95,33 @@ def test_a_cancelled_operation_no_longer_holds_its_resource(client):
     assert created(committed(client, resource, hsi_operation(client, FAR_APART[1], LATE_MORNING)), 200)
 
 
+def amended(client: Any, op: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    return created(client.post(f"{OPERATIONS}/{op['id']}/amend", json=changes,
+                               headers=as_("hsi_agent", If_Match=f'"{op["version"]}"')), 200)
+
+
+def test_an_operation_moved_to_another_day_after_its_commitment_still_holds_the_resource_there(client):
+    resource = register(client)
+    first = hsi_operation(client, FAR_APART[0], MORNING)
+    created(committed(client, resource, first), 200)
+    first = amended(client, first, starts_at="2031-03-11T08:00:00Z", ends_at="2031-03-11T12:00:00Z")
+    second = hsi_operation(client, FAR_APART[1], {"starts_at": "2031-03-11T09:00:00Z",
+                                                  "ends_at": "2031-03-11T10:00:00Z"})
+
+    refusal = problem(committed(client, resource, second), 409)
+
+    assert [c["deconfliction_number"] for c in refusal["commitments"]] == [first["deconfliction_number"]]
+
+
+def test_an_operation_moved_away_after_its_commitment_no_longer_holds_the_resource_at_its_old_time(client):
+    resource = register(client)
+    first = hsi_operation(client, FAR_APART[0], MORNING)
+    created(committed(client, resource, first), 200)
+    amended(client, first, starts_at="2031-03-11T08:00:00Z", ends_at="2031-03-11T12:00:00Z")
+
+    assert created(committed(client, resource, hsi_operation(client, FAR_APART[1], LATE_MORNING)), 200)
+
+
 def test_the_requesting_agency_may_not_commit_anothers_resource(client):
     resource = register(client)
     op = hsi_operation(client, FAR_APART[0], MORNING)
