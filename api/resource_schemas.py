@@ -76,3 +76,50 @@ class ResourceRequestSchema(ma.Schema):
     status = fields.String(required=True, validate=validate.OneOf(REQUEST_STATUSES))
     answer = fields.Dict(required=True, allow_none=True, metadata={"description": "{by, at, note | reason}"})
     version = fields.Integer(required=True)
+
+
+class CommitmentsQuery(Strict):
+    from_ = fields.Date(data_key="from", metadata={"description": "first day (UTC); default today"})
+    to = fields.Date(metadata={"description": "last day, at most 92 days on; default from + 30"})
+    agency = fields.String(validate=AGENCY, metadata={"description": "the agency whose resources"})
+    min_position = fields.Integer(load_default=None, validate=validate.Range(min=0, max=2**53))
+
+
+class OperationPointerSchema(ma.Schema):
+    agency = fields.String(required=True)
+    deconfliction_number = fields.String(required=True)
+    starts_at = fields.DateTime(required=True)
+    ends_at = fields.DateTime(required=True)
+    operation_id = fields.String(metadata={"description": "your own agency's operations only"})
+
+
+class DayCommitmentSchema(ma.Schema):
+    day = fields.String(required=True)
+    agency = fields.String(required=True)
+    kind = fields.String(required=True)
+    resources = fields.Integer(required=True, metadata={"description": "named resources committed"})
+    personnel = fields.Integer(required=True, metadata={"description": "people committed"})
+    operations = fields.Integer(required=True)
+
+
+class PendingSchema(ma.Schema):
+    request_id = fields.String(required=True)
+    agency = fields.String(required=True)
+    kind = fields.String(required=True)
+    count = fields.Integer(required=True)
+    operation = fields.Nested(OperationPointerSchema, required=True)
+
+
+class OverCommitmentSchema(ma.Schema):
+    resource_id = fields.String(required=True)
+    agency = fields.String(required=True)
+    kind = fields.String(required=True)
+    operations = fields.List(fields.Nested(OperationPointerSchema), required=True)
+
+
+class CommitmentsSchema(ma.Schema):
+    from_ = fields.Date(required=True, data_key="from")
+    to = fields.Date(required=True)
+    days = fields.List(fields.Nested(DayCommitmentSchema), required=True)
+    pending = fields.List(fields.Nested(PendingSchema), required=True)
+    over_commitments = fields.List(fields.Nested(OverCommitmentSchema), required=True)

@@ -82,3 +82,18 @@ class Decline(MethodView):
         """Decline it, saying why (the resource's agency, or a coordinator)."""
         return written(services().resources.decline(context(), operation_id, request_id, reason=body["reason"],
                                                     expected_version=if_match()))
+
+
+@blp.route("/coordination/resources")
+class Commitments(MethodView):
+    """Who is committed to which operations, and when."""
+
+    @blp.arguments(schemas.CommitmentsQuery, location="query", as_kwargs=True)
+    @blp.response(200, schemas.CommitmentsSchema)
+    def get(self, from_: Any = None, to: Any = None, agency: str | None = None,
+            min_position: int | None = None) -> Any:
+        """Commitments per day, agency and resource kind; requests still pending; named resources committed to
+        operations whose windows overlap. Other agencies' operations at pointer level."""
+        view = services().resource_listing.commitments(context(), first=from_, last=to, agency=agency,
+                                                       min_position=min_position)
+        return {**view, "from_": view.pop("from")}

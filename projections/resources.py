@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from itertools import combinations
 from typing import Any
 
 from eventsourcing.utils import get_topic
 
-from domain.resource import Resource, ResourceRequest
+from domain.resource import Resource, ResourceRequest, overlaps
+from projections.deconfliction_board import OPERATIONS, DeconflictionBoard
 from projections.projection import CLEAR, ColumnCipher, Projection, Rows
 
 RESOURCES = "resources"
@@ -60,7 +64,31 @@ class ResourceQuery:
         self.cipher = cipher
 
     def wait_for(self, position: int, timeout: float) -> bool:
-        return self.runner.wait_for(ResourceRegister.name, position, timeout)
+        # The commitments view reads the board's operations (their windows as they stand) beside the requests.
+        return all(self.runner.wait_for(name, position, timeout)
+                   for name in (ResourceRegister.name, DeconflictionBoard.name))
+
+    def commitments(self, *, first: date, last: date, agency: str | None,
+                    reader: str) -> dict[str, Any]:
+        """Who is committed where from `first` to `last`: per day, agency asked and resource kind; requests still
+        pending; named resources committed to operations whose windows overlap. Operations are pointers (agency,
+        deconfliction number, window), with their ids only for the `reader`'s own agency."""
+        params: list[Any] = [first.isoformat(), (last + timedelta(days=1)).isoformat()]
+        where = "o.ends_at >= ? AND o.starts_at < ? AND o.status IN ('planned', 'approved', 'started')"
+        if agency is not None:
+            where += " AND r.agency = ?"
+            params.append(agency)
+        with self.db.transaction() as cur:
+            rows = cur.execute(
+                f"SELECT r.id, r.resource_id, r.agency, r.kind, r.count, r.status, o.id AS operation_id, "
+                f"o.agency AS operation_agency, o.deconfliction_number, o.starts_at, o.ends_at FROM {REQUESTS} r "
+                f"JOIN {OPERATIONS} o ON o.id = r.operation_id WHERE {where} ORDER BY o.starts_at, r.seq",
+                params).fetchall()
+        committed = [r for r in rows if r["status"] == "committed"]
+        return {"days": _per_day(committed, first, last),
+                "pending": [{"request_id": r["id"], "agency": r["agency"], "kind": r["kind"], "count": int(r["count"]),
+                             "operation": _pointer(r, reader)} for r in rows if r["status"] == "requested"],
+                "over_commitments": _over_committed(committed, reader)}
 
     def resources(self, *, agency: str | None, kind: str | None, before: int | None,
                   limit: int) -> tuple[list[dict[str, Any]], int | None]:
@@ -76,3 +104,49 @@ class ResourceQuery:
         items = [{"id": r["id"], "kind": r["kind"], "name": self.cipher.decrypt(r["name"], f"{RESOURCES}.name"),
                   "agency": r["agency"]} for r in rows[:limit]]
         return items, (rows[limit - 1]["seq"] if len(rows) > limit else None)
+
+
+def _window(row: Any) -> tuple[datetime, datetime]:
+    return datetime.fromisoformat(row["starts_at"]), datetime.fromisoformat(row["ends_at"])
+
+
+def _pointer(row: Any, reader: str) -> dict[str, Any]:
+    """An operation as the view shows it: whose, its number and window; its id only to its own agency."""
+    starts, ends = _window(row)
+    own = {"operation_id": row["operation_id"]} if row["operation_agency"] == reader else {}
+    return {"agency": row["operation_agency"], "deconfliction_number": row["deconfliction_number"],
+            "starts_at": starts, "ends_at": ends, **own}
+
+
+def _per_day(committed: list[Any], first: date, last: date) -> list[dict[str, Any]]:
+    """Per UTC day, agency asked and kind: how many named resources and how many people are committed."""
+    totals: dict[tuple[str, str, str], dict[str, int]] = defaultdict(lambda: {"resources": 0, "personnel": 0,
+                                                                             "operations": 0})
+    for row in committed:
+        starts, ends = _window(row)
+        day = max(starts.date(), first)
+        while day <= min(ends.date(), last):
+            total = totals[day.isoformat(), row["agency"], row["kind"]]
+            total["personnel" if row["resource_id"] is None else "resources"] += int(row["count"])
+            total["operations"] += 1
+            day += timedelta(days=1)
+    return [{"day": day, "agency": agency, "kind": kind, **counts}
+            for (day, agency, kind), counts in sorted(totals.items())]
+
+
+def _over_committed(committed: list[Any], reader: str) -> list[dict[str, Any]]:
+    """Named resources committed to operations whose windows overlap (one amended into another's time after
+    both were committed: a commit itself never allows it)."""
+    by_resource: dict[str, list[Any]] = defaultdict(list)
+    for row in committed:
+        if row["resource_id"] is not None:
+            by_resource[row["resource_id"]].append(row)
+    found = []
+    for resource_id, held in sorted(by_resource.items()):
+        pairs = [(a, b) for a, b in combinations(held, 2) if overlaps(*_window(a), *_window(b))]
+        clashing = {row["id"]: row for pair in pairs for row in pair}
+        if clashing:
+            found.append({"resource_id": resource_id, "agency": held[0]["agency"], "kind": held[0]["kind"],
+                          "operations": [_pointer(r, reader) for r in clashing.values()]})
+    return found
+

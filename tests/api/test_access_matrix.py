@@ -183,6 +183,7 @@ ROUTES = {
         Route("cancel operation", "POST", f"{OPERATION}/cancel", lambda case: f"{_op(case)}/cancel",
               lambda caller, case: {"reason": "target moved"}, prepare=_operation),
         Route("list resources", "GET", f"{API}/resources", lambda case: f"{API}/resources?limit=5"),
+        Route("commitments", "GET", f"{API}/coordination/resources", lambda case: f"{API}/coordination/resources"),
         Route("register resource", "POST", f"{API}/resources", lambda case: f"{API}/resources",
               lambda caller, case: {"kind": "vehicle", "name": "Surveillance van 4"}),
         Route("request resource", "POST", f"{OPERATION}/resources", lambda case: f"{_op(case)}/resources",
@@ -233,7 +234,8 @@ def _case_route_denial(status: int) -> dict[str, int]:
 
 def _resources(listing: int, register: int, request: int, answer: int) -> dict[str, int]:
     """`answer`: committing or declining what HSI's operation asked of DEA."""
-    return {"list resources": listing, "register resource": register, "request resource": request,
+    return {"list resources": listing, "commitments": listing, "register resource": register,
+            "request resource": request,
             "commit resource": answer, "decline resource": answer}
 
 
@@ -426,8 +428,10 @@ def _check_allowed_body(route: Route, caller: str, case: Case, body: dict[str, A
         assert "investigation_id" not in str(body) and case.id not in str(body)
     elif route.name == "overdue":
         assert isinstance(body["items"], list) and case.body["title"] not in str(body)
-    elif route.name in ("list resources",):
+    elif route.name == "list resources":
         assert isinstance(body["items"], list)
+    elif route.name == "commitments":
+        assert {"days", "pending", "over_commitments"} <= set(body) and case.id not in str(body)
     elif route.name == "register resource":
         assert body["agency"] == agency and body["kind"] == "vehicle"
     elif route.name == "request resource":

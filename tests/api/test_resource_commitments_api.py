@@ -1,0 +1,72 @@
+"""The coordination group's view of resources: commitments per day, pending requests, over-commitments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.api.support import API, OPERATIONS, as_, created, problem
+from tests.api.test_resources_api import FAR_APART, MORNING, ask, committed, hsi_operation, register
+
+VIEW = f"{API}/coordination/resources"
+AFTERNOON = {"starts_at": "2031-03-10T13:00:00Z", "ends_at": "2031-03-10T16:00:00Z"}
+
+
+def view(client: Any, caller: str, response: Any, query: str = "from=2031-03-10&to=2031-03-11") -> dict[str, Any]:
+    position = response.headers["Pathways-Log-Position"]
+    return created(client.get(f"{VIEW}?{query}&min_position={position}", headers=as_(caller)), 200)
+
+
+def test_a_commitment_is_counted_on_each_day_of_its_operation(client, worker):
+    resource = register(client)
+    response = committed(client, resource, hsi_operation(client, FAR_APART[0], MORNING))
+
+    days = view(client, "ocg_coordinator", response, "from=2031-03-09&to=2031-03-11")["days"]
+
+    assert days == [{"day": "2031-03-10", "agency": "DEA", "kind": "k9", "resources": 1, "personnel": 0,
+                     "operations": 1}]
+
+
+def test_a_pending_request_shows_another_agencys_operation_by_its_pointer_only(client, worker):
+    op = hsi_operation(client, FAR_APART[0], MORNING)
+    response = ask(client, op, {"kind": "personnel", "agency": "CBP", "count": 3})
+
+    (pending,) = view(client, "cbp_agent", response)["pending"]
+
+    assert (pending["agency"], pending["count"], pending["operation"]["deconfliction_number"]) == (
+        "CBP", 3, op["deconfliction_number"])
+    assert "operation_id" not in pending["operation"] and op["investigation_id"] not in str(pending)
+
+
+def test_the_planning_agency_sees_its_own_operation_id(client, worker):
+    op = hsi_operation(client, FAR_APART[0], MORNING)
+    response = ask(client, op, {"kind": "personnel", "agency": "CBP", "count": 3})
+
+    (pending,) = view(client, "hsi_agent", response)["pending"]
+
+    assert pending["operation"]["operation_id"] == op["id"]
+
+
+def test_a_resource_held_by_two_operations_moved_into_the_same_time_is_over_committed(client, worker):
+    resource = register(client)
+    first = hsi_operation(client, FAR_APART[0], MORNING)
+    second = hsi_operation(client, FAR_APART[1], AFTERNOON)
+    created(committed(client, resource, first), 200)
+    created(committed(client, resource, second), 200)
+    response = client.post(f"{OPERATIONS}/{second['id']}/amend", json=MORNING,
+                           headers=as_("hsi_agent", If_Match=f'"{second["version"]}"'))
+    created(response, 200)
+
+    (over,) = view(client, "ocg_coordinator", response)["over_commitments"]
+
+    assert (over["resource_id"], sorted(o["deconfliction_number"] for o in over["operations"])) == (
+        resource["id"], sorted([first["deconfliction_number"], second["deconfliction_number"]]))
+
+
+def test_a_window_longer_than_92_days_is_refused_naming_to(client):
+    response = client.get(f"{VIEW}?from=2031-01-01&to=2031-06-01", headers=as_("ocg_coordinator"))
+    assert list(problem(response, 422)["errors"]) == ["to"]
+
+
+def test_a_prosecutor_may_not_read_the_commitments(client):
+    problem(client.get(VIEW, headers=as_("hsi_prosecutor")), 403)
+
