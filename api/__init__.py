@@ -18,6 +18,7 @@ from api import (
     operation_lifecycle,
     operations,
     resources,
+    statistics,
 )
 from api.auth import TokenVerifier
 from api.observability import configure_logging
@@ -65,6 +66,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(operation_lifecycle.blp)
     api.register_blueprint(resources.blp)
     api.register_blueprint(case_clocks.blp)
+    api.register_blueprint(statistics.blp)
     api.register_blueprint(conflicts.blp)
     api.register_blueprint(board.blp)
     api.register_blueprint(audit_routes.blp)

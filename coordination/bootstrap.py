@@ -29,6 +29,7 @@ from coordination.operation_lifecycle import OperationLifecycle
 from coordination.operations import Operations
 from coordination.resource_listing import ResourceListing
 from coordination.resources import Resources
+from coordination.statistics import Statistics
 from coordination.tables import DatabaseUnavailable, PostgresDatabase, SQLiteDatabase
 from coordination.wal_checkpoints import Checkpointer
 from projections.case_clocks import CaseClockQuery, CaseClocks
@@ -36,8 +37,9 @@ from projections.case_list import CaseList, CaseListQuery
 from projections.deconfliction_board import BoardQuery, DeconflictionBoard
 from projections.resources import ResourceQuery, ResourceRegister
 from projections.runner import ProjectionRunner
+from projections.statistics import OperationStatistics, StatisticsQuery
 
-PROJECTIONS = (CaseList, DeconflictionBoard, ResourceRegister, CaseClocks)
+PROJECTIONS = (CaseList, DeconflictionBoard, ResourceRegister, CaseClocks, OperationStatistics)
 SQLITE_FILES = ("ledger.db", "views.db", "audit.db")
 log = logging.getLogger(__name__)
 
@@ -57,6 +59,7 @@ class Services:
     resources: Resources
     resource_listing: ResourceListing
     clocks: Clocks
+    statistics: Statistics
     conflicts: Conflicts
     history: History
     case_listing: CaseListing
@@ -144,6 +147,8 @@ def build(settings: Settings, *, create_tables: bool = False) -> Services:
         operations=Operations(commands, deconfliction),
         lifecycle=OperationLifecycle(commands, deconfliction),
         resources=Resources(commands),
+        statistics=Statistics(StatisticsQuery(views_db, runner), ledger=ledger, read_wait_max=settings.read_wait_max,
+                              unavailable=(DatabaseUnavailable,)),
         clocks=Clocks(commands, CaseClockQuery(views_db, runner, settings.case_clocks), ledger=ledger,
                       read_wait_max=settings.read_wait_max, unavailable=(DatabaseUnavailable,)),
         resource_listing=ResourceListing(ResourceQuery(views_db, runner, views_cipher), ledger=ledger,

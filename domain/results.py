@@ -137,3 +137,25 @@ def _list(value: Any, field: str) -> list[Any]:
     if not isinstance(value, list) or len(value) > MAX_ITEMS:
         raise DomainError(f"must be a list of at most {MAX_ITEMS}", field)
     return value
+
+
+def facts_of(results: dict[str, Any]) -> list[tuple[str, str, Decimal]]:
+    """What the statistics add up from stored results: (measure, item, quantity); amounts per currency code,
+    grams per substance, forfeiture actions per path; counts under item ""."""
+    facts: list[tuple[str, str, Decimal]] = []
+    if "arrests" in results:
+        facts.append(("arrests", "", Decimal(results["arrests"]["count"])))
+    for seized in results.get("seizures", []):
+        if seized["kind"] == "currency":
+            facts.append(("currency", seized["currency"], Decimal(seized["amount"])))
+        elif seized["kind"] == "drugs":
+            facts.append(("drugs_grams", seized["substance"], Decimal(seized["grams"])))
+        else:
+            facts.append((seized["kind"], "", Decimal(seized["count"])))
+    for name, count in results.get("victims", {}).items():
+        facts.append((f"victims_{name}", "", Decimal(count)))
+    for action in results.get("forfeiture", []):
+        facts.append(("forfeiture_actions", action["path"], Decimal(1)))
+        if "value" in action:
+            facts.append(("forfeiture_value", action["currency"], Decimal(action["value"])))
+    return facts

@@ -184,6 +184,7 @@ ROUTES = {
               lambda caller, case: {"reason": "target moved"}, prepare=_operation),
         Route("list resources", "GET", f"{API}/resources", lambda case: f"{API}/resources?limit=5"),
         Route("commitments", "GET", f"{API}/coordination/resources", lambda case: f"{API}/coordination/resources"),
+        Route("statistics", "GET", f"{API}/coordination/statistics", lambda case: f"{API}/coordination/statistics"),
         Route("register resource", "POST", f"{API}/resources", lambda case: f"{API}/resources",
               lambda caller, case: {"kind": "vehicle", "name": "Surveillance van 4"}),
         Route("request resource", "POST", f"{OPERATION}/resources", lambda case: f"{_op(case)}/resources",
@@ -229,7 +230,8 @@ def _case_route_denial(status: int) -> dict[str, int]:
     return {"list": status, "open": status, **{name: status for name in _ITEM_ROUTES}, "audit": 403,
             "plan operation": status, **{name: status for name in _OPERATION_ROUTES + _CONFLICT_ROUTES},
             "list conflicts": status, "board": 403, "notifications": status, "list operations": status,
-            "notification stream": status, "overdue": 403, **_resources(status, status, status, status)}
+            "notification stream": status, "overdue": 403, "statistics": 403,
+            **_resources(status, status, status, status)}
 
 
 def _resources(listing: int, register: int, request: int, answer: int) -> dict[str, int]:
@@ -239,8 +241,10 @@ def _resources(listing: int, register: int, request: int, answer: int) -> dict[s
             "commit resource": answer, "decline resource": answer}
 
 
-# Every case reader lists its agency's conflicts and notifications; only coordinators read the board.
-_AGENCY_READS = {"list conflicts": 200, "board": 403, "notifications": 200, "notification stream": 200}
+# Every case reader lists its agency's conflicts and notifications; only coordinators read the board and the
+# statistics.
+_AGENCY_READS = {"list conflicts": 200, "board": 403, "notifications": 200, "notification stream": 200,
+                 "statistics": 403}
 
 
 def _operations(plan: int, read: int, write: int, supervise: int) -> dict[str, int]:
@@ -290,7 +294,7 @@ MATRIX: dict[str, dict[str, int]] = {
     # The coordination group sees every conflict and every overdue case, and nothing of the cases behind them.
     "ocg_coordinator": {**_case_route_denial(403), **_conflicts(read=200, take=200, acknowledge=403, settle=200),
                         "list conflicts": 200, "board": 200, "notifications": 200, "notification stream": 200,
-                        "overdue": 200, **_resources(200, 201, 403, 200)},
+                        "overdue": 200, "statistics": 200, **_resources(200, 201, 403, 200)},
 }
 
 # Agencies that see the case in their list.
@@ -430,6 +434,8 @@ def _check_allowed_body(route: Route, caller: str, case: Case, body: dict[str, A
         assert isinstance(body["items"], list) and case.body["title"] not in str(body)
     elif route.name == "list resources":
         assert isinstance(body["items"], list)
+    elif route.name == "statistics":
+        assert isinstance(body["rows"], list) and case.id not in str(body)
     elif route.name == "commitments":
         assert {"days", "pending", "over_commitments"} <= set(body) and case.id not in str(body)
     elif route.name == "register resource":

@@ -8,7 +8,7 @@ import pytest
 
 from api import create_app
 from coordination.bootstrap import PROJECTIONS
-from tests.api.support import OPERATIONS, as_, created, open_case, plan, write
+from tests.api.support import OPERATIONS, as_, created, open_case, plan, plan_body, write
 
 
 def story(client: Any) -> None:
@@ -29,6 +29,11 @@ def story(client: Any) -> None:
                                 headers=as_("hsi_agent")))
     created(client.post(f"{OPERATIONS}/{other['id']}/resources/{asked['id']}/commit", json={},
                         headers=as_("dea_agent")), 200)
+    late = created(client.post(OPERATIONS, headers=as_("hsi_agent"), json=plan_body(
+        case.id, starts_at="2026-01-05T08:00:00Z", ends_at="2026-01-05T10:00:00Z", late_entry_reason="exigent")))
+    created(client.post(f"{OPERATIONS}/{late['id']}/complete", headers=as_("hsi_agent", If_Match='"1"'), json={
+        "completed_at": "2026-01-05T09:00:00Z", "results": {"arrests": {"count": 2}, "seizures": [
+            {"kind": "currency", "amount": "900.10", "currency": "USD"}]}}), 200)
 
 
 def rows_of(services: Any, projection: Any) -> dict[str, list[dict[str, Any]]]:
