@@ -8,6 +8,8 @@ import os
 import signal
 import socket
 import subprocess
+import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -234,3 +236,87 @@ class Deployment:
         METER.server_roots, METER.worker_root = set(), None
         return codes
 
+
+# --------------------------------------------------------------------------------------------- others on the machine
+
+OTHER_BENCHES = r"bench/(deconfliction_query|streams)\.py"
+
+
+def say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def other_benches() -> list[str]:
+    found = subprocess.run(["pgrep", "-af", OTHER_BENCHES], capture_output=True, text=True)
+    return [line for line in found.stdout.splitlines() if line.strip()]
+
+
+def wait_for_other_benches(max_wait: float) -> dict[str, Any]:
+    t0 = time.monotonic()
+    seen: list[str] = []
+    while True:
+        running = other_benches()
+        if not running:
+            return {"waited_seconds": round(time.monotonic() - t0, 1), "seen": seen[:10], "clear": True}
+        seen = sorted(set(seen) | {line.split(" ", 1)[1][:200] for line in running})
+        if time.monotonic() - t0 >= max_wait:
+            say(f"  other benches still running after {max_wait:.0f} s; measuring anyway: {running}")
+            return {"waited_seconds": round(time.monotonic() - t0, 1), "seen": seen[:10], "clear": False}
+        say(f"  waiting for other benches ({len(running)} processes): {running[0][:150]}")
+        time.sleep(10)
+
+
+class Watch:
+    """pgrep for other benches every 2 s while a phase runs."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self) -> None:
+        while not self.done.wait(2.0):
+            self.seen.update(line.split(" ", 1)[1][:200] for line in other_benches())
+
+    def __enter__(self) -> Watch:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.done.set()
+        self.thread.join(5)
+
+
+def connections_per_worker(master_pid: int, port: int) -> list[int]:
+    """Established connections to `port` held by each gunicorn worker (from /proc)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            parts = line.split()
+            if int(parts[1].rsplit(":", 1)[1], 16) == port and parts[3] == "01":
+                inodes.add(parts[9])
+    counts = []
+    for pid in worker_pids(master_pid):
+        try:
+            links = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+        except OSError:
+            continue
+        counts.append(sum(1 for link in links if link.startswith("socket:[") and link[8:-1] in inodes))
+    return counts
+
+
+def worker_pids(master_pid: int) -> list[int]:
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat[stat.rindex(")") + 2:].split()[1]) == master_pid:
+                pids.append(int(entry))
+    return sorted(pids)

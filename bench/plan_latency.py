@@ -58,11 +58,8 @@ Everything runs on 127.0.0.1 and stops by itself.
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import http.client
 import json
 import os
-import random
 import secrets
 import shutil
 import subprocess
@@ -70,7 +67,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -78,15 +74,24 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.harness import METER, Deployment, pg_exec, store_env  # noqa: E402
-from bench.load import Client, percentile  # noqa: E402
-from bench.plan_fill import FIRST, LAST, fill_store, identifier, index_of, operation_entries, shifted  # noqa: E402
+from bench.harness import (  # noqa: E402
+    METER,
+    OTHER_BENCHES,
+    Deployment,
+    Watch,
+    connections_per_worker,
+    pg_exec,
+    store_env,
+    wait_for_other_benches,
+)
+from bench.load import Client  # noqa: E402
+from bench.plan_fill import FIRST, LAST, fill_store, identifier, index_of, operation_entries  # noqa: E402
+from bench.planners import run_planners, summarize  # noqa: E402
 from bench.profiling import profile_markdown, profile_workers, split_profile  # noqa: E402
 from bench.report import machine  # noqa: E402
 from bench.workload import (  # noqa: E402
     Placed,
     horizon_of,
-    plan,
 )
 from coordination.config import Settings  # noqa: E402
 from coordination.tokens import mint_dev_token  # noqa: E402
@@ -96,10 +101,7 @@ RESULTS = ROOT / "bench" / "results"
 PLANNER_AGENCIES = ("HSI", "DEA", "FBI", "ATF", "USMS", "CBP", "LAPD", "NYPD", "HPD", "CPD", "MDPD", "DPD", "PPD",
                     "SFPD", "BPD", "APD")
 SUBJECTS_PER_CASE = 4
-SUBJECT_SHARE = 0.3  # plans that name one or two of their case's subjects
-GOALS_MS = {"sqlite": 25.0, "postgres": 50.0}
 STORE_NAMES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
-OTHER_BENCHES = r"bench/(deconfliction_query|streams)\.py"
 DEFAULT_WORKERS = 2  # gunicorn.conf.py: PATHWAYS_WORKERS defaults to 2, PATHWAYS_THREADS to 256
 
 
@@ -107,222 +109,6 @@ def say(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-# --------------------------------------------------------------------------------------------- the planners
-
-
-@dataclasses.dataclass
-class Sample:
-    sent: float  # perf_counter when sent
-    seconds: float
-    status: int  # 0: the connection failed
-    conflicts: int = 0  # conflicts the answer named (its parties are told)
-    detail: str = ""
-
-
-def plan_body(rng: random.Random, case: str, subjects: list[str], planner: int,
-              horizon: timedelta) -> dict[str, Any]:
-    """A plan drawn as the fill's are, its window from now; 30 % name one or two of the case's subjects."""
-    now = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=5)
-    p = shifted(plan(rng, horizon), now)
-    body = {
-        "investigation_id": case, "kind": p["kind"],
-        "location": {"lat": p["location"]["lat"], "lon": p["location"]["lon"]},
-        "route": p["route"], "starts_at": _iso(p["starts_at"]), "ends_at": _iso(p["ends_at"]),
-        "point_of_contact": {"name": f"Det. Planner {planner}", "phone": p["point_of_contact"]["phone"]},
-        "undercover": p["undercover"], "armed_subjects": p["armed_subjects"],
-    }
-    if subjects and rng.random() < SUBJECT_SHARE:
-        body["subject_ids"] = rng.sample(subjects, rng.randint(1, min(2, len(subjects))))
-    return body
-
-
-def _iso(t: datetime) -> str:
-    return t.isoformat().replace("+00:00", "Z")
-
-
-def run_planners(port: int, planners: list[tuple[str, str, list[str]]], seconds: float, stop: threading.Event,
-                 seed: int, horizon: timedelta, think: float = 0.0) -> dict[str, Any]:
-    """Each (token, case, subjects) planner POSTs plans for `seconds`, without pause (`think` 0) or after a
-    random pause of `think` seconds on average (exponential); samples and CPU used."""
-    samples: list[Sample] = []
-    lock = threading.Lock()
-    barrier = threading.Barrier(len(planners) + 1)
-    window: dict[str, float] = {}
-
-    def planner(index: int, token: str, case: str, subjects: list[str]) -> None:
-        rng = random.Random(seed * 1000 + index)
-        c = Client(port, token)
-        mine: list[Sample] = []
-        barrier.wait()
-        while not stop.is_set() and time.perf_counter() < window["end"]:
-            if think:
-                stop.wait(min(rng.expovariate(1 / think), max(0.0, window["end"] - time.perf_counter())))
-                if stop.is_set() or time.perf_counter() >= window["end"]:
-                    break
-            body = plan_body(rng, case, subjects, index, horizon)
-            t0 = time.perf_counter()
-            try:
-                status, data = c.request("POST", "/api/v1/operations", body)
-            except (http.client.HTTPException, OSError) as error:
-                mine.append(Sample(t0, time.perf_counter() - t0, 0, detail=f"{type(error).__name__}: {error}"))
-                continue
-            took = time.perf_counter() - t0
-            if status == 201:
-                found = json.loads(data)["deconfliction"]["conflicts"]
-                mine.append(Sample(t0, took, status, len(found)))
-            else:
-                mine.append(Sample(t0, took, status, detail=data[:300].decode(errors="replace")))
-        c.close()
-        with lock:
-            samples.extend(mine)
-
-    threads = [threading.Thread(target=planner, args=(i, *spec), daemon=True) for i, spec in enumerate(planners)]
-    for th in threads:
-        th.start()
-    cpu_before = METER.snapshot()
-    start = time.perf_counter()
-    window["end"] = start + seconds
-    barrier.wait()
-    try:
-        for th in threads:
-            while th.is_alive():
-                th.join(0.2)
-    except BaseException:
-        stop.set()
-        raise
-    took = time.perf_counter() - start
-    return {"samples": samples, "start": start, "seconds": took, "cpu": METER.used(cpu_before, METER.snapshot(), took)}
-
-
-def summarize(samples: list[Sample], seconds: float, cpu: dict[str, float] | None, store: str) -> dict[str, Any]:
-    ok = sorted(s.seconds for s in samples if s.status == 201)
-
-    def ms(v: float | None) -> float | None:
-        return None if v is None else round(v * 1000, 2)
-
-    p99 = ms(percentile(ok, 0.99))
-    out = {
-        "requests": len(samples), "created_201": len(ok), "non_201": sum(1 for s in samples if s.status != 201),
-        "statuses": dict(Counter(s.status for s in samples)), "seconds": round(seconds, 2),
-        "rate": round(len(ok) / seconds, 1) if seconds else 0.0,
-        "p50_ms": ms(percentile(ok, 0.5)), "p95_ms": ms(percentile(ok, 0.95)), "p99_ms": p99,
-        "max_ms": ms(ok[-1] if ok else None), "mean_ms": ms(sum(ok) / len(ok) if ok else None),
-        "cleared": sum(1 for s in samples if s.status == 201 and s.conflicts == 0),
-        "with_conflicts": sum(1 for s in samples if s.status == 201 and s.conflicts > 0),
-        "conflicts_named": sum(s.conflicts for s in samples),
-        "error_samples": [f"{s.status}: {s.detail}" for s in samples if s.status != 201][:10],
-        "goal_ms": GOALS_MS[store], "cpu": cpu,
-    }
-    out["goal_met"] = bool(p99 is not None and p99 < GOALS_MS[store] and out["non_201"] == 0)
-    out["tail"] = tail_split([s for s in samples if s.status == 201])
-    if cpu and ok:
-        out["cpu_ms_per_plan"] = {k: round(1000 * cpu[k] / len(ok), 2) for k in ("server", "database", "client")}
-    return out
-
-
-def tail_split(ok: list[Sample]) -> dict[str, Any]:
-    """Where the tail comes from: p50/p99 of plans cleared and with conflicts, alone in the server and
-    overlapping another plan (sent while another was in flight, or still in flight when another was sent)."""
-    by_sent = sorted(ok, key=lambda s: s.sent)
-    overlapped: set[int] = set()
-    latest_end, latest = float("-inf"), -1
-    for i, s in enumerate(by_sent):
-        if s.sent < latest_end:
-            overlapped.update((i, latest))
-        if s.sent + s.seconds > latest_end:
-            latest_end, latest = s.sent + s.seconds, i
-
-    def figures(group: list[Sample]) -> dict[str, Any]:
-        times = sorted(s.seconds for s in group)
-        return {"n": len(times), "p50_ms": round(1000 * (percentile(times, 0.5) or 0), 2),
-                "p99_ms": round(1000 * (percentile(times, 0.99) or 0), 2)}
-
-    return {"cleared": figures([s for s in ok if not s.conflicts]),
-            "with_conflicts": figures([s for s in ok if s.conflicts]),
-            "alone": figures([s for i, s in enumerate(by_sent) if i not in overlapped]),
-            "overlapping": figures([s for i, s in enumerate(by_sent) if i in overlapped])}
-
-
-# --------------------------------------------------------------------------------------------- others on the machine
-
-
-def other_benches() -> list[str]:
-    found = subprocess.run(["pgrep", "-af", OTHER_BENCHES], capture_output=True, text=True)
-    return [line for line in found.stdout.splitlines() if line.strip()]
-
-
-def wait_for_other_benches(max_wait: float) -> dict[str, Any]:
-    t0 = time.monotonic()
-    seen: list[str] = []
-    while True:
-        running = other_benches()
-        if not running:
-            return {"waited_seconds": round(time.monotonic() - t0, 1), "seen": seen[:10], "clear": True}
-        seen = sorted(set(seen) | {line.split(" ", 1)[1][:200] for line in running})
-        if time.monotonic() - t0 >= max_wait:
-            say(f"  other benches still running after {max_wait:.0f} s; measuring anyway: {running}")
-            return {"waited_seconds": round(time.monotonic() - t0, 1), "seen": seen[:10], "clear": False}
-        say(f"  waiting for other benches ({len(running)} processes): {running[0][:150]}")
-        time.sleep(10)
-
-
-class Watch:
-    """pgrep for other benches every 2 s while a phase runs."""
-
-    def __init__(self) -> None:
-        self.seen: set[str] = set()
-        self.done = threading.Event()
-        self.thread = threading.Thread(target=self._loop, daemon=True)
-
-    def _loop(self) -> None:
-        while not self.done.wait(2.0):
-            self.seen.update(line.split(" ", 1)[1][:200] for line in other_benches())
-
-    def __enter__(self) -> Watch:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.done.set()
-        self.thread.join(5)
-
-
-def connections_per_worker(master_pid: int, port: int) -> list[int]:
-    """Established connections to `port` held by each gunicorn worker (from /proc)."""
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            parts = line.split()
-            if int(parts[1].rsplit(":", 1)[1], 16) == port and parts[3] == "01":
-                inodes.add(parts[9])
-    counts = []
-    for pid in worker_pids(master_pid):
-        try:
-            links = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
-        except OSError:
-            continue
-        counts.append(sum(1 for link in links if link.startswith("socket:[") and link[8:-1] in inodes))
-    return counts
-
-
-def worker_pids(master_pid: int) -> list[int]:
-    pids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            if int(stat[stat.rindex(")") + 2:].split()[1]) == master_pid:
-                pids.append(int(entry))
-    return sorted(pids)
-
-
-# --------------------------------------------------------------------------------------------- profile
 
 # What the request was doing: the outermost of these frames in a sample's stack (checked in this order).
 # --------------------------------------------------------------------------------------------- one store

@@ -15,6 +15,7 @@ from coordination.errors import CoordinationError, Forbidden, NotFound
 from domain.envelope import Actor
 
 CASE_READERS = frozenset({"agent", "supervisor", "analyst"})
+COORDINATORS = frozenset({"coordinator"})  # the operations coordination group: sees across agencies by role
 CASE_WRITERS = frozenset({"agent", "supervisor"})
 AUDIT_READERS = frozenset({"auditor"})
 
@@ -97,6 +98,23 @@ def check(policy: Policy, kind: type[G], record: G | None, ctx: RequestContext, 
             refusal.touched = touched(record)
         raise
     return record
+
+
+@dataclass(frozen=True)
+class PartyOrCoordinator:
+    """A record between two agencies (a conflict, a resource request): its parties see it, and so does every
+    coordinator of the deployment, by role."""
+
+    record: Any
+    coordinator: bool
+
+    def access_of(self, agency: str) -> str | None:
+        return self.record.access_of(agency) or ("coordinator" if self.coordinator else None)
+
+
+def as_party_or_coordinator(session: Any, record: Any, ctx: RequestContext) -> PartyOrCoordinator:
+    """The judge of such a record for `Target(via=...)`."""
+    return PartyOrCoordinator(record, ctx.actor.has_any_role(*COORDINATORS))
 
 
 def _a(name: str) -> str:

@@ -16,8 +16,6 @@ from coordination.ledger import Ledger
 from coordination.read_your_writes import after_position
 from domain.investigation import Investigation
 
-COORDINATORS = frozenset({"coordinator"})
-
 
 class ClockReader(Protocol):
     def wait_for(self, position: int, timeout: float) -> bool: ...
@@ -52,7 +50,7 @@ class Clocks:
     def overdue(self, ctx: RequestContext, *, min_position: int | None) -> dict[str, Any]:
         """Opening reports and reviews overdue: every agency's for coordinators, their own for supervisors."""
         actor = ctx.actor
-        if actor.has_any_role(*COORDINATORS):
+        if actor.has_any_role(*access.COORDINATORS):
             agency = None
         elif actor.has_any_role("supervisor"):
             agency = actor.agency

@@ -27,6 +27,7 @@ from coordination.errors import (
     IdempotencyKeyReused,
     Invalid,
     PreconditionFailed,
+    PreconditionRequired,
     StoreUnavailable,
 )
 from coordination.ledger import Ledger
@@ -127,6 +128,12 @@ ANY_VERSION = -1  # If-Match: * — the caller accepts whatever version is curre
 def guards(expected: int | None) -> bool:
     """Whether If-Match named one version: then a lost race is a stale precondition (412), not retried."""
     return expected not in (None, ANY_VERSION)
+
+
+def require_if_match(expected: int | None) -> None:
+    """A change of what others decided on must say which version it saw: 428 without If-Match."""
+    if expected is None:
+        raise PreconditionRequired("send If-Match with the version you read", field="If-Match")
 
 
 def check_version(aggregate: Aggregate, expected: int | None) -> None:

@@ -5,7 +5,6 @@ What a party learns of the other side is its pointer only: agency, point of cont
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -15,7 +14,7 @@ from coordination.context import RequestContext
 from domain.conflict import Conflict
 
 KIND = Conflict
-COORDINATORS = frozenset({"coordinator"})
+COORDINATORS = access.COORDINATORS
 READERS = access.CASE_READERS | COORDINATORS
 READ = access.Policy("reading", frozenset({"party", "coordinator"}), readers=READERS)
 TAKE = access.Policy("taking", frozenset({"party", "coordinator"}), COORDINATORS, readers=READERS)
@@ -23,21 +22,6 @@ ACKNOWLEDGE = access.Policy("acknowledging", frozenset({"party"}), access.CASE_W
                             "only a party to this {kind} acknowledges it", readers=READERS)
 SETTLE = access.Policy("settling", frozenset({"party", "coordinator"}), access.CASE_WRITERS | COORDINATORS,
                        readers=READERS)
-
-
-@dataclass(frozen=True)
-class PartyOrCoordinator:
-    """A conflict is seen by its parties' agencies, and by every coordinator of the deployment."""
-
-    conflict: Conflict
-    coordinator: bool
-
-    def access_of(self, agency: str) -> str | None:
-        return self.conflict.access_of(agency) or ("coordinator" if self.coordinator else None)
-
-
-def as_party_or_coordinator(session: Session, conflict: Conflict, ctx: RequestContext) -> PartyOrCoordinator:
-    return PartyOrCoordinator(conflict, ctx.actor.has_any_role(*COORDINATORS))
 
 
 def pointer(party: dict[str, Any]) -> dict[str, Any]:
@@ -133,7 +117,7 @@ class Conflicts:
 
 
 def _target(conflict_id: UUID, policy: access.Policy) -> Target:
-    return Target(Conflict, conflict_id, policy, via=as_party_or_coordinator)
+    return Target(Conflict, conflict_id, policy, via=access.as_party_or_coordinator)
 
 
 def _view(conflict: Conflict, ctx: RequestContext) -> dict[str, Any]:

@@ -14,11 +14,12 @@ from coordination.commands import (
     Target,
     check_version,
     guards,
+    require_if_match,
     translated_store_errors,
 )
 from coordination.context import RequestContext, Touched
 from coordination.deconfliction import Deconfliction, deconfliction_answer, new_deconfliction_number
-from coordination.errors import CoordinationError, NotFound, PreconditionRequired
+from coordination.errors import CoordinationError, NotFound
 from domain.case_numbers import CaseNumberSequence
 from domain.investigation import Investigation
 from domain.sharing import sees_contribution
@@ -207,7 +208,7 @@ class Investigations:
         merged_into: UUID | None, expected_version: int | None,
     ) -> Outcome:
         """Move the case along its lifecycle; the caller must say which version they decided on."""
-        _require_if_match(expected_version)
+        require_if_match(expected_version)
 
         def decide(session: Session, inv: Investigation) -> dict[str, Any]:
             check_version(inv, expected_version)
@@ -228,7 +229,7 @@ class Investigations:
         reason: str, expected_version: int | None,
     ) -> Outcome:
         """Correct an earlier entry by a new event naming it; the original stays in the history."""
-        _require_if_match(expected_version)
+        require_if_match(expected_version)
 
         def decide(session: Session, inv: Investigation) -> dict[str, Any]:
             check_version(inv, expected_version)
@@ -277,8 +278,3 @@ def _merge_target(session: Session, ctx: RequestContext, inv: Investigation, tar
     except CoordinationError as refusal:
         refusal.touched = access.touched(inv)
         raise
-
-
-def _require_if_match(expected_version: int | None) -> None:
-    if expected_version is None:
-        raise PreconditionRequired("send If-Match with the version you read", field="If-Match")

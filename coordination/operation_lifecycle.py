@@ -7,10 +7,9 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from coordination.commands import CommandRunner, Outcome, Session, check_version
+from coordination.commands import CommandRunner, Outcome, Session, check_version, require_if_match
 from coordination.context import RequestContext
 from coordination.deconfliction import Deconfliction
-from coordination.errors import PreconditionRequired
 from coordination.operations import PLANNER, checked_view, identifiers_of, operation_target, operation_view
 from domain.conflict import CLOSED
 from domain.investigation import Investigation
@@ -40,7 +39,7 @@ class OperationLifecycle:
               expected_version: int | None) -> Outcome:
         """Go. The operation is checked again first, in the same save: a conflict detected a moment ago, or one
         not yet resolved, refuses the start (409 naming them) unless a supervisor exempted the operation."""
-        _require_if_match(expected_version)
+        require_if_match(expected_version)
 
         def decide(session: Session, op: Operation) -> dict[str, Any]:
             check_version(op, expected_version)
@@ -72,7 +71,7 @@ class OperationLifecycle:
     def _step(self, ctx: RequestContext, op_id: UUID, expected_version: int | None,
               change: Callable[[Operation], None]) -> Outcome:
         """A change that leaves the plan and its deconfliction as they are."""
-        _require_if_match(expected_version)
+        require_if_match(expected_version)
 
         def decide(session: Session, op: Operation) -> dict[str, Any]:
             check_version(op, expected_version)
@@ -86,7 +85,7 @@ class OperationLifecycle:
     def _ending(self, ctx: RequestContext, op_id: UUID, expected_version: int | None,
                 change: Callable[[Session, Operation], None]) -> Outcome:
         """A change after which the operation is no longer deconflicted against: it leaves the index."""
-        _require_if_match(expected_version)
+        require_if_match(expected_version)
 
         def decide(session: Session, op: Operation) -> dict[str, Any]:
             check_version(op, expected_version)
@@ -102,8 +101,3 @@ class OperationLifecycle:
     @staticmethod
     def _identifiers(session: Session, op: Operation) -> Callable[[list[str]], list[dict[str, Any]]]:
         return identifiers_of(session.find(Investigation, op.investigation_id))
-
-
-def _require_if_match(expected_version: int | None) -> None:
-    if expected_version is None:
-        raise PreconditionRequired("send If-Match with the version you read", field="If-Match")

@@ -9,10 +9,18 @@ from typing import Any
 from uuid import UUID
 
 from coordination import access
-from coordination.commands import CommandRunner, Outcome, Session, Target, check_version, translated_store_errors
+from coordination.commands import (
+    CommandRunner,
+    Outcome,
+    Session,
+    Target,
+    check_version,
+    require_if_match,
+    translated_store_errors,
+)
 from coordination.context import RequestContext
 from coordination.deconfliction import Check, Deconfliction, deconfliction_answer, new_deconfliction_number
-from coordination.errors import Conflict, Invalid, PreconditionRequired
+from coordination.errors import Conflict, Invalid
 from coordination.investigations import contributing
 from domain.investigation import Investigation
 from domain.lifecycle import FROZEN
@@ -133,8 +141,7 @@ class Operations:
         self, ctx: RequestContext, op_id: UUID, *, changes: dict[str, Any], expected_version: int | None
     ) -> Outcome:
         """Change the plan and check it again: new pairs are reported, pairs that no longer hold made obsolete."""
-        if expected_version is None:
-            raise PreconditionRequired("send If-Match with the version you read", field="If-Match")
+        require_if_match(expected_version)
 
         def decide(session: Session, op: Operation) -> dict[str, Any]:
             check_version(op, expected_version)

@@ -11,7 +11,7 @@ from coordination.errors import Invalid
 from coordination.ledger import Ledger
 from coordination.read_your_writes import after_position
 
-READERS = access.CASE_READERS | frozenset({"coordinator"})
+READERS = access.CASE_READERS | access.COORDINATORS
 MAX_PAGE = 100
 DEFAULT_DAYS = 30  # the commitments view's window when `to` is not given
 MAX_DAYS = 92

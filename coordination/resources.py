@@ -9,7 +9,6 @@ their windows are read as they stand at each commit, so an operation amended sin
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -22,27 +21,11 @@ from domain.operation import Operation
 from domain.resource import Resource, ResourceRequest, overlaps
 from domain.resource_schedule import ResourceSchedule
 
-COORDINATORS = frozenset({"coordinator"})
-READERS = access.CASE_READERS | COORDINATORS
-REGISTER = frozenset({"agent", "supervisor", "coordinator"})
+READERS = access.CASE_READERS | access.COORDINATORS
+REGISTER = access.CASE_WRITERS | access.COORDINATORS
 # The operation's agency and the resource's agency are parties to a request; any coordinator may answer one.
-ANSWER = access.Policy("answering", frozenset({"party", "coordinator"}), access.CASE_WRITERS | COORDINATORS,
+ANSWER = access.Policy("answering", frozenset({"party", "coordinator"}), access.CASE_WRITERS | access.COORDINATORS,
                        readers=READERS)
-
-
-@dataclass(frozen=True)
-class PartyOrCoordinator:
-    """A resource request is its two agencies', and every coordinator's."""
-
-    request: ResourceRequest
-    coordinator: bool
-
-    def access_of(self, agency: str) -> str | None:
-        return self.request.access_of(agency) or ("coordinator" if self.coordinator else None)
-
-
-def _as_party_or_coordinator(session: Session, request: ResourceRequest, ctx: RequestContext) -> PartyOrCoordinator:
-    return PartyOrCoordinator(request, ctx.actor.has_any_role(*COORDINATORS))
 
 
 def resource_view(resource: Resource) -> dict[str, Any]:
@@ -162,4 +145,4 @@ def _request_target(op_id: UUID, request_id: UUID) -> Target:
         if request.operation_id != str(op_id):
             raise NotFound("no such resource request")
 
-    return Target(ResourceRequest, request_id, ANSWER, also=of_operation, via=_as_party_or_coordinator)
+    return Target(ResourceRequest, request_id, ANSWER, also=of_operation, via=access.as_party_or_coordinator)

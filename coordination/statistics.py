@@ -11,7 +11,6 @@ from coordination.errors import Invalid
 from coordination.ledger import Ledger
 from coordination.read_your_writes import after_position
 
-COORDINATORS = frozenset({"coordinator"})
 DEFAULT_DAYS = 365
 MAX_DAYS = 3660
 
@@ -35,7 +34,7 @@ class Statistics:
     def statistics(self, ctx: RequestContext, *, group_by: str, first: date | None, last: date | None,
                    min_position: int | None) -> dict[str, Any]:
         """One row per group over the days from `first` to `last` (by when operations were completed)."""
-        access.require_role(ctx.actor, COORDINATORS, "reading the statistics")
+        access.require_role(ctx.actor, access.COORDINATORS, "reading the statistics")
         last = last or datetime.now(UTC).date()
         first = first or last - timedelta(days=DEFAULT_DAYS - 1)
         if last < first:

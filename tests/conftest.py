@@ -103,6 +103,16 @@ def worker(services: bootstrap.Services) -> Iterator[threading.Thread]:
 
 
 @pytest.fixture
+def sqlite_services(tmp_path: Path) -> Iterator[bootstrap.Services]:
+    """Migrated services on a SQLite store, for what only the embedded store has (its file locks, its log)."""
+    settings = Settings.from_env(store_env("sqlite", tmp_path, schema=""))
+    bootstrap.migrate(settings)
+    built = bootstrap.build(settings)
+    yield built
+    built.close()
+
+
+@pytest.fixture
 def app(services: bootstrap.Services):
     from api import create_app
 

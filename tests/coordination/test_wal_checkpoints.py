@@ -5,22 +5,9 @@ from __future__ import annotations
 import sqlite3
 import time
 
-import pytest
-
 from api import create_app
-from coordination import bootstrap
-from coordination.config import Settings
 from coordination.wal_checkpoints import SAFETY_NET_PAGES, Checkpointer
-from tests.conftest import auth, store_env
-
-
-@pytest.fixture
-def sqlite_services(tmp_path):
-    settings = Settings.from_env(store_env("sqlite", tmp_path, schema="unused"))
-    bootstrap.migrate(settings)
-    built = bootstrap.build(settings)
-    yield built
-    built.close()
+from tests.conftest import auth
 
 
 def open_cases(services, count: int) -> None:

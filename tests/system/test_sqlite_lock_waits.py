@@ -9,21 +9,10 @@ import time
 import pytest
 
 from api import create_app
-from coordination import bootstrap
-from coordination.config import Settings
-from tests.conftest import auth, store_env
+from tests.conftest import auth
 
 pytestmark = pytest.mark.system
 BOUND_SECONDS = 5.0
-
-
-@pytest.fixture
-def sqlite_services(tmp_path):
-    settings = Settings.from_env(store_env("sqlite", tmp_path, schema=""))
-    bootstrap.migrate(settings)
-    services = bootstrap.build(settings)
-    yield services
-    services.close()
 
 
 def test_a_write_while_another_process_holds_the_ledger_lock_is_a_503_with_retry_after_within_5_seconds(
