@@ -40,25 +40,18 @@ the raw results to bench/results/streams_<timestamp>.json. Everything runs on 12
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
-import math
 import os
-import queue
-import random
 import secrets
-import selectors
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -69,319 +62,16 @@ sys.path.insert(0, str(ROOT))
 from bench.harness import METER, PG, VENV_BIN, Deployment, pg_exec, store_env  # noqa: E402
 from bench.load import Client, percentile  # noqa: E402
 from bench.report import machine  # noqa: E402
+from bench.stream_clients import Streams, connections_per_worker  # noqa: E402
+from bench.stream_load import Interrupted, Places, run_load, summarize  # noqa: E402
 from coordination.config import Settings  # noqa: E402
 from coordination.tokens import mint_dev_token  # noqa: E402
-from domain.deconfliction import OPERATION_KINDS  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
-STREAM = "/api/v1/notifications/stream"
 LOAD_AGENCIES = ("HSI", "DEA", "FBI", "ATF", "CBP", "USMS", "NYPD", "LAPD")
 QUIET_AGENCIES = ("HPD", "CPD")  # streams only: they get keep-alives, never an event
 CASES_PER_AGENCY = 2
-CONUS = ((24.5, 49.0), (-124.7, -67.0))
-M_PER_DEG = 111_195.0
-NEAR_M = 50.0
 DEFAULT_WORKERS = 2  # gunicorn.conf.py: PATHWAYS_WORKERS defaults to 2 (and PATHWAYS_THREADS to 256)
-
-
-class Interrupted(Exception):
-    pass
-
-
-# --------------------------------------------------------------------------------------------- the load
-
-
-@dataclass
-class Sample:
-    op: str  # "plan" | "append"
-    status: int  # 0: the connection failed
-    seconds: float
-    conflicts: int = 0  # notifiable conflicts the plan's answer named
-
-
-class Places:
-    """Where plans go: mostly nowhere near anything; a share next to another agency's cleared plan."""
-
-    def __init__(self, near_share: float, seed: int):
-        self.near_share = near_share
-        self.lock = threading.Lock()
-        self.cleared: list[tuple[str, float, float, datetime, str]] = []  # agency, lat, lon, starts_at, kind
-        self.rng = random.Random(seed)
-
-    def next(self, agency: str, rng: random.Random) -> tuple[float, float, datetime, str, bool]:
-        if rng.random() < self.near_share:
-            with self.lock:
-                for i in range(len(self.cleared) - 1, max(-1, len(self.cleared) - 50), -1):
-                    if self.cleared[i][0] != agency:
-                        _, lat, lon, starts_at, _kind = self.cleared.pop(i)
-                        bearing = rng.uniform(0, 2 * math.pi)
-                        lat2 = lat + NEAR_M * math.cos(bearing) / M_PER_DEG
-                        lon2 = lon + NEAR_M * math.sin(bearing) / (M_PER_DEG * math.cos(math.radians(lat)))
-                        return lat2, lon2, starts_at, "raid", True
-        lat, lon = rng.uniform(*CONUS[0]), rng.uniform(*CONUS[1])
-        start = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=rng.randrange(2 * 1440,
-                                                                                                  360 * 1440))
-        return lat, lon, start, rng.choice(OPERATION_KINDS), False
-
-    def cleared_plan(self, agency: str, lat: float, lon: float, starts_at: datetime, kind: str) -> None:
-        with self.lock:
-            self.cleared.append((agency, lat, lon, starts_at, kind))
-            if len(self.cleared) > 2000:
-                del self.cleared[:1000]
-
-
-def run_load(port: int, clients: list[tuple[str, str, list[str]]], seconds: float, places: Places,
-             stop: threading.Event, seed: int) -> dict[str, Any]:
-    """`clients` (agency, token, investigations) loop plan + append for `seconds`; the samples and CPU."""
-    samples: list[Sample] = []
-    lock = threading.Lock()
-    barrier = threading.Barrier(len(clients) + 1)
-    window: dict[str, float] = {}
-
-    def client(index: int, agency: str, token: str, cases: list[str]) -> None:
-        rng = random.Random(seed * 1000 + index)
-        c = Client(port, token)
-        mine: list[Sample] = []
-        barrier.wait()
-        n = 0
-        while not stop.is_set() and time.perf_counter() < window["end"]:
-            case = cases[n % len(cases)]
-            n += 1
-            lat, lon, starts_at, kind, near = places.next(agency, rng)
-            body = {"investigation_id": case, "kind": kind, "location": {"lat": lat, "lon": lon},
-                    "starts_at": starts_at.isoformat().replace("+00:00", "Z"),
-                    "ends_at": (starts_at + timedelta(hours=2)).isoformat().replace("+00:00", "Z"),
-                    "point_of_contact": {"name": f"Det. {agency} {index}", "phone": "+1 305 555 0100"},
-                    "undercover": False, "armed_subjects": False}
-            status, data, took = _timed(c, "POST", "/api/v1/operations", body)
-            conflicts = 0
-            if status == 201:
-                answer = json.loads(data)
-                found = answer.get("deconfliction", {}).get("conflicts", [])
-                conflicts = sum(1 for x in found if x.get("severity") != "low")
-                if not found and not near:
-                    places.cleared_plan(agency, lat, lon, starts_at, kind)
-            mine.append(Sample("plan", status, took, conflicts))
-            status, _, took = _timed(c, "POST", f"/api/v1/investigations/{case}/actions",
-                                     {"kind": "interview", "summary": f"streams bench {agency} {index} {n}"})
-            mine.append(Sample("append", status, took))
-        c.close()
-        with lock:
-            samples.extend(mine)
-
-    threads = [threading.Thread(target=client, args=(i, *spec), daemon=True) for i, spec in enumerate(clients)]
-    for th in threads:
-        th.start()
-    cpu_before = METER.snapshot()
-    start = time.perf_counter()
-    window["end"] = start + seconds
-    barrier.wait()
-    try:
-        for th in threads:
-            while th.is_alive():
-                th.join(0.2)
-    except BaseException:
-        stop.set()
-        raise
-    took = time.perf_counter() - start
-    return {"samples": samples, "seconds": took, "cpu": METER.used(cpu_before, METER.snapshot(), took)}
-
-
-def _timed(c: Client, method: str, path: str, body: Any) -> tuple[int, bytes, float]:
-    t0 = time.perf_counter()
-    try:
-        status, data = c.request(method, path, body)
-    except (http.client.HTTPException, OSError) as error:
-        return 0, str(error).encode(), time.perf_counter() - t0
-    return status, data, time.perf_counter() - t0
-
-
-def summarize(run: dict[str, Any], streams_open: int) -> dict[str, Any]:
-    out: dict[str, Any] = {"seconds": round(run["seconds"], 2), "streams_open": streams_open, "cpu": run["cpu"]}
-    for op in ("plan", "append"):
-        mine = [s for s in run["samples"] if s.op == op]
-        ok = sorted(s.seconds for s in mine if 200 <= s.status < 300)
-        every = sorted(s.seconds for s in mine)
-
-        def ms(v: float | None) -> float | None:
-            return None if v is None else round(v * 1000, 1)
-
-        out[op] = {"requests": len(mine), "non_2xx": sum(1 for s in mine if not 200 <= s.status < 300),
-                   "statuses": dict(Counter(s.status for s in mine)),
-                   "rate": round(len(mine) / run["seconds"], 1),
-                   "p50_ms": ms(percentile(ok, 0.5)), "p99_ms": ms(percentile(ok, 0.99)),
-                   "max_ms": ms(ok[-1] if ok else None),
-                   "p99_all_ms": ms(percentile(every, 0.99))}  # with the failures' time, if any
-    out["plan"]["conflicts_named"] = sum(s.conflicts for s in run["samples"] if s.op == "plan")
-    return out
-
-
-# --------------------------------------------------------------------------------------------- the streams
-
-
-@dataclass
-class Stream:
-    agency: str
-    sock: socket.socket
-    opened: float
-    status: int | None = None
-    content_type: str = ""
-    chunked: bool = False
-    raw: bytes = b""
-    body: bytes = b""
-    retry_at: float | None = None
-    events: list[tuple[str, str]] = field(default_factory=list)  # (id, change) of each conflict event
-    keepalives: int = 0
-    ended: str | None = None  # why it stopped: "eof", "last chunk", an error
-
-    def feed(self, data: bytes) -> None:
-        self.raw += data
-        if self.status is None:
-            end = self.raw.find(b"\r\n\r\n")
-            if end < 0:
-                return
-            head, self.raw = self.raw[:end].decode("latin-1"), self.raw[end + 4:]
-            lines = head.split("\r\n")
-            self.status = int(lines[0].split()[1])
-            headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
-            self.content_type = headers.get("content-type", "")
-            self.chunked = "chunked" in headers.get("transfer-encoding", "").lower()
-        if self.chunked:
-            while True:
-                eol = self.raw.find(b"\r\n")
-                if eol < 0:
-                    break
-                size = int(self.raw[:eol].split(b";")[0] or b"0", 16)
-                if len(self.raw) < eol + 2 + size + 2:
-                    break
-                self.body += self.raw[eol + 2:eol + 2 + size]
-                self.raw = self.raw[eol + 2 + size + 2:]
-                if size == 0:
-                    self.ended = "last chunk"
-                    break
-        else:
-            self.body, self.raw = self.body + self.raw, b""
-        while b"\n\n" in self.body:
-            frame, self.body = self.body.split(b"\n\n", 1)
-            self._frame(frame.decode())
-
-    def _frame(self, frame: str) -> None:
-        if frame.startswith("retry:"):
-            self.retry_at = self.retry_at or time.perf_counter()
-        elif frame.startswith(":"):
-            self.keepalives += 1
-        elif frame.startswith("id:"):
-            lines = dict(line.split(": ", 1) for line in frame.splitlines())
-            data = json.loads(lines["data"])
-            self.events.append((lines["id"], data.get("change", "")))
-
-    @property
-    def healthy(self) -> bool:
-        return (self.ended is None and self.status == 200 and self.content_type.startswith("text/event-stream")
-                and self.retry_at is not None)
-
-
-class Streams:
-    """All open streams, read by one selector thread (200 reader threads would cost the client 2 cores' worth)."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.selector = selectors.DefaultSelector()
-        self.streams: list[Stream] = []
-        self.new: queue.SimpleQueue[Stream] = queue.SimpleQueue()  # registered by the reader thread only
-        self.done = threading.Event()
-        self.thread = threading.Thread(target=self._loop, name="stream-reader", daemon=True)
-        self.thread.start()
-
-    def open(self, agency: str, token: str, cursor: str | None) -> Stream:
-        sock = socket.create_connection(("127.0.0.1", self.port), timeout=10)
-        path = STREAM + (f"?cursor={quote(cursor)}" if cursor else "")
-        stream = Stream(agency, sock, time.perf_counter())
-        sock.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nAuthorization: Bearer {token}\r\n"
-                      "Accept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n").encode())
-        sock.setblocking(False)
-        self.streams.append(stream)
-        self.new.put(stream)
-        return stream
-
-    def _loop(self) -> None:
-        while not self.done.is_set():
-            while not self.new.empty():
-                stream = self.new.get()
-                self.selector.register(stream.sock, selectors.EVENT_READ, stream)
-            if not self.selector.get_map():
-                time.sleep(0.02)
-                continue
-            for key, _ in self.selector.select(0.05):
-                stream: Stream = key.data
-                try:
-                    data = stream.sock.recv(65536)
-                except BlockingIOError:
-                    continue
-                except OSError as error:
-                    self._drop(stream, f"{type(error).__name__}: {error}")
-                    continue
-                if not data:
-                    self._drop(stream, stream.ended or "eof")
-                    continue
-                try:
-                    stream.feed(data)
-                except Exception as error:  # noqa: BLE001 - a frame we cannot read is a failed stream
-                    self._drop(stream, f"unreadable: {type(error).__name__}: {error}")
-                    continue
-                if stream.ended:
-                    self._drop(stream, stream.ended)
-
-    def _drop(self, stream: Stream, why: str) -> None:
-        stream.ended = why
-        self.selector.unregister(stream.sock)
-        stream.sock.close()
-
-    def close(self) -> None:
-        self.done.set()
-        self.thread.join(5)
-        for stream in self.streams:
-            try:
-                stream.sock.close()
-            except OSError:
-                pass
-        self.selector.close()
-
-
-def connections_per_worker(master_pid: int, port: int) -> dict[str, int]:
-    """Established connections to `port` held by each of gunicorn's workers (from /proc)."""
-    inodes: dict[str, bool] = {}
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            parts = line.split()
-            local_port = int(parts[1].rsplit(":", 1)[1], 16)
-            if local_port == port and parts[3] == "01":  # ESTABLISHED
-                inodes[parts[9]] = True
-    counts: dict[str, int] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-            if int(stat[stat.rindex(")") + 2:].split()[1]) != master_pid:
-                continue
-            fds = os.listdir(f"/proc/{entry}/fd")
-        except (OSError, ValueError):
-            continue
-        n = 0
-        for fd in fds:
-            try:
-                link = os.readlink(f"/proc/{entry}/fd/{fd}")
-            except OSError:
-                continue
-            if link.startswith("socket:[") and link[8:-1] in inodes:
-                n += 1
-        counts[entry] = n
-    return counts
 
 
 # --------------------------------------------------------------------------------------------- one store
