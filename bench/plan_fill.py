@@ -168,6 +168,14 @@ def fill_store(store: str, settings: Settings, by_key: Placed,
     finally:
         filler.close()
     t0 = time.perf_counter()
+    result["store_bytes"] = settle_store(store, settings)
+    result["vacuum_seconds"] = round(time.perf_counter() - t0, 1)
+    return digest_key
+
+
+def settle_store(store: str, settings: Settings) -> int:
+    """After a fill, what a running deployment would have done by itself: PostgreSQL's tables vacuumed and analysed,
+    SQLite's log checkpointed into the ledger. Returns the ledger's size in bytes."""
     if store == "postgres":
         pg = settings.postgres
         assert pg is not None
@@ -179,13 +187,10 @@ def fill_store(store: str, settings: Settings, by_key: Placed,
                 "SELECT tablename FROM pg_tables WHERE schemaname = %s", (pg.schema,)).fetchall()]
             for table in tables:
                 conn.execute(f'VACUUM ANALYZE "{pg.schema}"."{table}"')
-            result["store_bytes"] = conn.execute(
+            return int(conn.execute(
                 "SELECT sum(pg_total_relation_size(format('%%I.%%I', schemaname, tablename))) FROM pg_tables "
-                "WHERE schemaname = %s", (pg.schema,)).fetchone()[0]
-    else:
-        db = sqlite3.connect(settings.data_dir / "ledger.db")
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        db.close()
-        result["store_bytes"] = (settings.data_dir / "ledger.db").stat().st_size
-    result["vacuum_seconds"] = round(time.perf_counter() - t0, 1)
-    return digest_key
+                "WHERE schemaname = %s", (pg.schema,)).fetchone()[0])
+    db = sqlite3.connect(settings.data_dir / "ledger.db")
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    return (settings.data_dir / "ledger.db").stat().st_size

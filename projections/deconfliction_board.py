@@ -45,7 +45,9 @@ class DeconflictionBoard(Projection):
     """Answers: which conflicts are open, whose, how urgent; what operations start soon; what each agency was told."""
 
     name = "deconfliction_board"
-    version = 2  # 2: operations' lifecycle (approved, started, completed, cancelled; late entries)
+    # 2: operations' lifecycle (approved, started, completed, cancelled; late entries). 3: operations indexed by
+    # start and end, so that "what is under way between two days" reads only those (the resources view).
+    version = 3
     tables = (NOTIFICATIONS, ACKS, CONFLICTS, OPERATIONS)
     ddl = (
         f"CREATE TABLE IF NOT EXISTS {CONFLICTS} (id TEXT PRIMARY KEY, seq BIGINT NOT NULL, kind TEXT NOT NULL, "
@@ -62,7 +64,7 @@ class DeconflictionBoard(Projection):
         "starts_at TEXT NOT NULL, ends_at TEXT NOT NULL, lat DOUBLE PRECISION NOT NULL, "
         "lon DOUBLE PRECISION NOT NULL, status TEXT NOT NULL, deconfliction_number TEXT NOT NULL, "
         "version BIGINT NOT NULL)",
-        f"CREATE INDEX IF NOT EXISTS {OPERATIONS}_start ON {OPERATIONS} (starts_at)",
+        f"CREATE INDEX IF NOT EXISTS {OPERATIONS}_window ON {OPERATIONS} (starts_at, ends_at)",
         f"CREATE INDEX IF NOT EXISTS {OPERATIONS}_case ON {OPERATIONS} (investigation_id, seq)",
         f"CREATE TABLE IF NOT EXISTS {NOTIFICATIONS} (agency TEXT NOT NULL, position BIGINT NOT NULL, "
         "side INTEGER NOT NULL, conflict_id TEXT NOT NULL, change TEXT NOT NULL, body TEXT NOT NULL, "

@@ -9,6 +9,7 @@ from typing import Any
 
 from eventsourcing.utils import get_topic
 
+from domain.deconfliction import MAX_WINDOW
 from domain.resource import Resource, ResourceRequest, overlaps
 from projections.deconfliction_board import OPERATIONS, DeconflictionBoard
 from projections.projection import CLEAR, ColumnCipher, Projection, Rows
@@ -55,6 +56,25 @@ class ResourceRegister(Projection):
             rows.update(REQUESTS, key, {"status": status, "version": event.originator_version})
 
 
+_POINTED = ("r.id, r.resource_id, r.agency, r.kind, r.count, o.id AS operation_id, o.agency AS operation_agency, "
+            "o.deconfliction_number, o.starts_at, o.ends_at")
+# Committed requests added up per (first day, last day) of their operations' windows, agency asked and kind.
+_TOTALS = (
+    "SELECT substr(o.starts_at, 1, 10) AS first_day, substr(o.ends_at, 1, 10) AS last_day, r.agency, r.kind, "
+    "SUM(CASE WHEN r.resource_id IS NULL THEN 0 ELSE r.count END) AS resources, "
+    "SUM(CASE WHEN r.resource_id IS NULL THEN r.count ELSE 0 END) AS personnel, COUNT(*) AS operations "
+    "{joined} AND r.status = 'committed' GROUP BY substr(o.starts_at, 1, 10), substr(o.ends_at, 1, 10), r.agency, "
+    "r.kind"
+)
+# Named resources with a commitment that starts before an earlier one of theirs (in start order) has ended: held
+# twice at once. Times are ISO 8601 in UTC, so they compare as text.
+_HELD_TWICE = (
+    "SELECT DISTINCT resource_id FROM (SELECT r.resource_id, o.starts_at, MAX(o.ends_at) OVER (PARTITION BY "
+    "r.resource_id ORDER BY o.starts_at, r.id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach "
+    "{joined} AND r.status = 'committed' AND r.resource_id IS NOT NULL) held WHERE reach > starts_at"
+)
+
+
 class ResourceQuery:
     """Reads the register: every agency sees every resource (kind, name, agency), to ask for it."""
 
@@ -72,23 +92,33 @@ class ResourceQuery:
                     reader: str) -> dict[str, Any]:
         """Who is committed where from `first` to `last`: per day, agency asked and resource kind; requests still
         pending; named resources committed to operations whose windows overlap. Operations are pointers (agency,
-        deconfliction number, window), with their ids only for the `reader`'s own agency."""
-        params: list[Any] = [first.isoformat(), (last + timedelta(days=1)).isoformat()]
-        where = "o.ends_at >= ? AND o.starts_at < ? AND o.status IN ('planned', 'approved', 'started')"
+        deconfliction number, window), with their ids only for the `reader`'s own agency.
+
+        Committed requests are added up by the store (a month holds ~20,000 of them) and only pending requests and
+        the commitments of resources held twice at once come back one by one."""
+        # No operation lasts longer than MAX_WINDOW: the lower bound on its start keeps the index range to the
+        # window asked for, not every operation that ever started before its end.
+        params: list[Any] = [first.isoformat(), (first - MAX_WINDOW).isoformat(),
+                             (last + timedelta(days=1)).isoformat()]
+        where = ("o.ends_at >= ? AND o.starts_at >= ? AND o.starts_at < ? "
+                 "AND o.status IN ('planned', 'approved', 'started')")
         if agency is not None:
             where += " AND r.agency = ?"
             params.append(agency)
+        joined = f"FROM {REQUESTS} r JOIN {OPERATIONS} o ON o.id = r.operation_id WHERE {where}"
         with self.db.transaction() as cur:
-            rows = cur.execute(
-                f"SELECT r.id, r.resource_id, r.agency, r.kind, r.count, r.status, o.id AS operation_id, "
-                f"o.agency AS operation_agency, o.deconfliction_number, o.starts_at, o.ends_at FROM {REQUESTS} r "
-                f"JOIN {OPERATIONS} o ON o.id = r.operation_id WHERE {where} ORDER BY o.starts_at, r.seq",
-                params).fetchall()
-        committed = [r for r in rows if r["status"] == "committed"]
-        return {"days": _per_day(committed, first, last),
+            totals = cur.execute(_TOTALS.format(joined=joined), params).fetchall()
+            pending = cur.execute(f"SELECT {_POINTED} {joined} AND r.status = 'requested' ORDER BY o.starts_at, r.seq",
+                                  params).fetchall()
+            twice = [r["resource_id"] for r in cur.execute(_HELD_TWICE.format(joined=joined), params).fetchall()]
+            clashing = cur.execute(
+                f"SELECT {_POINTED} {joined} AND r.status = 'committed' AND r.resource_id IN "
+                f"({', '.join('?' for _ in twice)}) ORDER BY o.starts_at, r.seq", [*params, *twice]).fetchall() \
+                if twice else []
+        return {"days": _per_day(totals, first, last),
                 "pending": [{"request_id": r["id"], "agency": r["agency"], "kind": r["kind"], "count": int(r["count"]),
-                             "operation": _pointer(r, reader)} for r in rows if r["status"] == "requested"],
-                "over_commitments": _over_committed(committed, reader)}
+                             "operation": _pointer(r, reader)} for r in pending],
+                "over_commitments": _over_committed(clashing, reader)}
 
     def resources(self, *, agency: str | None, kind: str | None, before: int | None,
                   limit: int) -> tuple[list[dict[str, Any]], int | None]:
@@ -118,20 +148,20 @@ def _pointer(row: Any, reader: str) -> dict[str, Any]:
             "starts_at": starts, "ends_at": ends, **own}
 
 
-def _per_day(committed: list[Any], first: date, last: date) -> list[dict[str, Any]]:
-    """Per UTC day, agency asked and kind: how many named resources and how many people are committed."""
-    totals: dict[tuple[str, str, str], dict[str, int]] = defaultdict(lambda: {"resources": 0, "personnel": 0,
-                                                                             "operations": 0})
-    for row in committed:
-        starts, ends = _window(row)
-        day = max(starts.date(), first)
-        while day <= min(ends.date(), last):
-            total = totals[day.isoformat(), row["agency"], row["kind"]]
-            total["personnel" if row["resource_id"] is None else "resources"] += int(row["count"])
-            total["operations"] += 1
+def _per_day(totals: list[Any], first: date, last: date) -> list[dict[str, Any]]:
+    """Per UTC day, agency asked and kind: how many named resources and how many people are committed (each total
+    is of the commitments to operations from one day to another, counted on every day between)."""
+    days: dict[tuple[str, str, str], dict[str, int]] = defaultdict(lambda: {"resources": 0, "personnel": 0,
+                                                                           "operations": 0})
+    for row in totals:
+        day = max(date.fromisoformat(row["first_day"]), first)
+        while day <= min(date.fromisoformat(row["last_day"]), last):
+            total = days[day.isoformat(), row["agency"], row["kind"]]
+            for counter in ("resources", "personnel", "operations"):
+                total[counter] += int(row[counter])
             day += timedelta(days=1)
     return [{"day": day, "agency": agency, "kind": kind, **counts}
-            for (day, agency, kind), counts in sorted(totals.items())]
+            for (day, agency, kind), counts in sorted(days.items())]
 
 
 def _over_committed(committed: list[Any], reader: str) -> list[dict[str, Any]]:

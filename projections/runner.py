@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -57,9 +58,32 @@ class ProjectionRunner:
         with self.db.transaction() as cur:
             return _position(cur, name)
 
+    def positions(self) -> dict[str, int]:
+        """Every projection's position (0 for one never folded), in one read."""
+        with self.db.transaction() as cur:
+            return _positions(cur, self.projections)
+
     def catch_up(self) -> int:
-        """Fold everything recorded so far into every projection; returns how many events were folded."""
-        return sum(self._catch_up(p) for p in self.projections.values())
+        """Fold everything recorded so far into every projection; returns how many events were folded.
+
+        Projections at the same position are folded together: the log is read and each event decoded once for all
+        of them, in one transaction per batch. One rebuilt from zero is folded apart, so the others keep up.
+        """
+        folded = 0
+        while True:
+            groups: dict[int, list[Projection]] = defaultdict(list)
+            for name, position in self.positions().items():
+                groups[position].append(self.projections[name])
+            finished = True
+            for group in groups.values():
+                try:
+                    count, done = self.step(*group)
+                except PositionMoved:
+                    return folded  # another runner is folding these projections; it will finish the job
+                folded += count
+                finished = finished and done
+            if finished:
+                return folded
 
     def _catch_up(self, projection: Projection, progress: Progress | None = None) -> int:
         folded = 0
@@ -75,23 +99,35 @@ class ProjectionRunner:
             if done:
                 return folded
 
-    def step(self, projection: Projection) -> tuple[int, bool]:
-        """Fold one batch; returns (events folded, whether the end of the log was reached)."""
-        start = self.position(projection.name)
+    def step(self, *projections: Projection) -> tuple[int, bool]:
+        """Fold one batch into the projections; returns (events folded, whether the end of the log was reached).
+
+        Each projection is given only the events past its own position; if any position moved since it was read,
+        the whole batch is discarded (PositionMoved) and nothing is written twice."""
+        names = {p.name for p in projections}
+        starts = {name: position for name, position in self.positions().items() if name in names}
         notifications = self.log.recorder.select_notifications(
-            start=start, limit=self.batch_size, inclusive_of_start=False
+            start=min(starts.values()), limit=self.batch_size, inclusive_of_start=False
         )
         if not notifications:
             return 0, True
+        end = notifications[-1].id
         with self.db.transaction(write=True) as cur:
-            if _position(cur, projection.name) != start:
-                raise PositionMoved(projection.name)
+            if _positions(cur, names) != starts:
+                raise PositionMoved(", ".join(sorted(names)))
             rows, folded = Rows(cur), 0
             for notification in notifications:
-                if notification.topic in projection.topics:
-                    projection.apply(self.log.mapper.to_domain_event(notification), notification.id, rows)
-                    folded += 1
-            _advance(cur, projection.name, start, notifications[-1].id)
+                wanting = [p for p in projections
+                           if notification.topic in p.topics and notification.id > starts[p.name]]
+                if wanting:
+                    event = self.log.mapper.to_domain_event(notification)  # decoded once for all of them
+                    for projection in wanting:
+                        projection.apply(event, notification.id, rows)
+                    folded += len(wanting)
+            rows.flush()
+            for name, start in starts.items():
+                if start < end:
+                    _advance(cur, name, start, end)
         return folded, len(notifications) < self.batch_size
 
     def rebuild(self, name: str, progress: Progress | None = None) -> int | None:
@@ -176,6 +212,12 @@ class ProjectionRunner:
                 stop.wait(WAKE_COALESCE_SECONDS)
         else:
             stop.wait(poll_interval)
+
+
+def _positions(cur: Cursor, names: Any) -> dict[str, int]:
+    found = {r["name"]: int(r["position"]) for r in cur.execute("SELECT name, position FROM projection_positions")
+             .fetchall()}
+    return {name: found.get(name, 0) for name in names}
 
 
 def _position(cur: Cursor, name: str) -> int:

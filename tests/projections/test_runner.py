@@ -92,7 +92,7 @@ def test_a_batch_whose_position_moved_underneath_is_discarded(services):
     with services.views_db.transaction(write=True) as cur:
         cur.execute("UPDATE projection_positions SET position = 0 WHERE name = 'case_list'")
     moving = fresh_runner(services, batch_size=4)
-    moving.position = lambda name: 0  # the runner read 0, but another runner moves it before the write
+    moving.positions = lambda: {"case_list": 0}  # the runner read 0, but another runner moves it before the write
     with services.views_db.transaction(write=True) as cur:
         cur.execute("UPDATE projection_positions SET position = 4 WHERE name = 'case_list'")
     with pytest.raises(PositionMoved):
