@@ -81,6 +81,11 @@ class Rows:
         conditions = " AND ".join(f"{c}=?" for c in where)
         return self._cursor.execute(f"SELECT * FROM {table} WHERE {conditions}", list(where.values())).fetchone()
 
+    def find_all(self, table: str, where: dict[str, Any]) -> list[dict[str, Any]]:
+        self.flush()
+        conditions = " AND ".join(f"{c}=?" for c in where)
+        return self._cursor.execute(f"SELECT * FROM {table} WHERE {conditions}", list(where.values())).fetchall()
+
     def delete(self, table: str, where: dict[str, Any]) -> None:
         conditions = " AND ".join(f"{c}=?" for c in where)
         self._write(f"DELETE FROM {table} WHERE {conditions}", list(where.values()))

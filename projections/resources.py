@@ -10,21 +10,34 @@ from typing import Any
 from eventsourcing.utils import get_topic
 
 from domain.deconfliction import MAX_WINDOW
+from domain.operation import Operation
 from domain.resource import Resource, ResourceRequest, overlaps
-from projections.deconfliction_board import OPERATIONS, DeconflictionBoard
 from projections.projection import CLEAR, ColumnCipher, Projection, Rows
 
 RESOURCES = "resources"
 REQUESTS = "resource_requests"
+OPERATIONS = "resource_operations"
+DAYS = "resource_days"
+CLASHES = "resource_clashes"
 # A resource's name can say more than it should (a unit, a call sign): sealed with a key like case text.
 ENCRYPTED = {(RESOURCES, "name")}
+# The operations whose commitments count: those still going ahead (as domain.operation.DECONFLICTED).
+_ENDED = (Operation.Completed, Operation.Cancelled, Operation.Withdrawn)
+_COUNTERS = ("resources", "personnel", "operations")
 
 
 class ResourceRegister(Projection):
-    """Answers: which resources each agency has; what was asked of whom for which operation, and the answer."""
+    """Answers: which resources each agency has; what was asked of whom for which operation, and the answer; how
+    much is committed each day, and which resources are held by two operations at once.
+
+    A request keeps its operation's window and whether the operation still goes ahead (`live`), so that the
+    commitments view reads one table; the day totals are kept as commitments come and go, so that a month's view
+    reads a few hundred rows, not every commitment in it.
+    """
 
     name = "resources"
-    tables = (REQUESTS, RESOURCES)
+    version = 2  # 2: requests keep their operation's window; day totals and clashes kept as they change
+    tables = (CLASHES, DAYS, OPERATIONS, REQUESTS, RESOURCES)
     ddl = (
         f"CREATE TABLE IF NOT EXISTS {RESOURCES} (id TEXT PRIMARY KEY, seq BIGINT NOT NULL, agency TEXT NOT NULL, "
         "kind TEXT NOT NULL, name TEXT NOT NULL)",
@@ -32,12 +45,22 @@ class ResourceRegister(Projection):
         f"CREATE TABLE IF NOT EXISTS {REQUESTS} (id TEXT PRIMARY KEY, seq BIGINT NOT NULL, "
         "operation_id TEXT NOT NULL, requested_by TEXT NOT NULL, deconfliction_number TEXT NOT NULL, "
         "resource_id TEXT, agency TEXT NOT NULL, kind TEXT NOT NULL, count BIGINT NOT NULL, status TEXT NOT NULL, "
-        "version BIGINT NOT NULL)",
+        "version BIGINT NOT NULL, starts_at TEXT NOT NULL, ends_at TEXT NOT NULL, live INTEGER NOT NULL)",
         f"CREATE INDEX IF NOT EXISTS {REQUESTS}_operation ON {REQUESTS} (operation_id)",
-        f"CREATE INDEX IF NOT EXISTS {REQUESTS}_agency ON {REQUESTS} (agency, status)",
+        f"CREATE INDEX IF NOT EXISTS {REQUESTS}_resource ON {REQUESTS} (resource_id, status)",
+        f"CREATE INDEX IF NOT EXISTS {REQUESTS}_pending ON {REQUESTS} (status, starts_at, ends_at)",
+        f"CREATE TABLE IF NOT EXISTS {OPERATIONS} (id TEXT PRIMARY KEY, starts_at TEXT NOT NULL, "
+        "ends_at TEXT NOT NULL, live INTEGER NOT NULL)",
+        f"CREATE TABLE IF NOT EXISTS {DAYS} (day TEXT NOT NULL, agency TEXT NOT NULL, kind TEXT NOT NULL, "
+        "resources BIGINT NOT NULL, personnel BIGINT NOT NULL, operations BIGINT NOT NULL, "
+        "PRIMARY KEY (day, agency, kind))",
+        f"CREATE TABLE IF NOT EXISTS {CLASHES} (request_id TEXT NOT NULL, other_id TEXT NOT NULL, "
+        "PRIMARY KEY (request_id, other_id))",
+        f"CREATE INDEX IF NOT EXISTS {CLASHES}_other ON {CLASHES} (other_id)",
     )
-    topics = frozenset(get_topic(cls) for cls in (Resource.Registered, ResourceRequest.Requested,
-                                                  ResourceRequest.Committed, ResourceRequest.Declined))
+    topics = frozenset(get_topic(cls) for cls in (
+        Resource.Registered, ResourceRequest.Requested, ResourceRequest.Committed, ResourceRequest.Declined,
+        Operation.Planned, Operation.RecordedLate, Operation.Amended, *_ENDED))
 
     def apply(self, event: Any, position: int, rows: Rows) -> None:
         key = {"id": str(event.originator_id)}
@@ -46,33 +69,100 @@ class ResourceRegister(Projection):
                                              "kind": event.kind,
                                              "name": self.cipher.encrypt(event.name, f"{RESOURCES}.name")})
         elif isinstance(event, ResourceRequest.Requested):
+            op = rows.find(OPERATIONS, {"id": event.operation_id})
+            window = {"starts_at": op["starts_at"], "ends_at": op["ends_at"], "live": op["live"]} if op else {
+                "starts_at": "", "ends_at": "", "live": 0}
             rows.upsert(REQUESTS, ("id",), {
                 **key, "seq": position, "operation_id": event.operation_id, "requested_by": event.owning_agency,
                 "deconfliction_number": event.deconfliction_number, "resource_id": event.resource_id,
                 "agency": event.resource_agency, "kind": event.kind, "count": event.count, "status": "requested",
-                "version": event.originator_version})
+                "version": event.originator_version, **window})
+        elif isinstance(event, (ResourceRequest.Committed, ResourceRequest.Declined)):
+            self._answered(event, rows)
+        elif isinstance(event, (Operation.Planned, Operation.RecordedLate)):
+            rows.upsert(OPERATIONS, ("id",), {**key, **_window_of(event.plan), "live": 1})
         else:
-            status = "committed" if isinstance(event, ResourceRequest.Committed) else "declined"
-            rows.update(REQUESTS, key, {"status": status, "version": event.originator_version})
+            self._operation_changed(event, rows)
+
+    def _answered(self, event: Any, rows: Rows) -> None:
+        key = {"id": str(event.originator_id)}
+        committed = isinstance(event, ResourceRequest.Committed)
+        rows.update(REQUESTS, key, {"status": "committed" if committed else "declined",
+                                    "version": event.originator_version})
+        request = rows.find(REQUESTS, key)
+        if committed and request is not None and request["live"]:
+            _count(rows, request, +1)
+            _find_clashes(rows, request)
+
+    def _operation_changed(self, event: Any, rows: Rows) -> None:
+        """An operation moved (its commitments move with it) or ended (they no longer count)."""
+        op_key = {"id": str(event.originator_id)}
+        op = rows.find(OPERATIONS, op_key)
+        if op is None or not op["live"]:
+            return
+        held = [r for r in rows.find_all(REQUESTS, {"operation_id": op_key["id"]}) if r["status"] == "committed"]
+        for request in held:
+            _count(rows, request, -1)
+            _forget_clashes(rows, request)
+        if isinstance(event, _ENDED):
+            rows.update(OPERATIONS, op_key, {"live": 0})
+            rows.update(REQUESTS, {"operation_id": op_key["id"]}, {"live": 0})
+            return
+        window = _window_of(event.plan)
+        rows.update(OPERATIONS, op_key, window)
+        rows.update(REQUESTS, {"operation_id": op_key["id"]}, window)
+        for request in held:
+            moved = {**request, **window}
+            _count(rows, moved, +1)
+            _find_clashes(rows, moved)
 
 
-_POINTED = ("r.id, r.resource_id, r.agency, r.kind, r.count, o.id AS operation_id, o.agency AS operation_agency, "
-            "o.deconfliction_number, o.starts_at, o.ends_at")
-# Committed requests added up per (first day, last day) of their operations' windows, agency asked and kind.
-_TOTALS = (
-    "SELECT substr(o.starts_at, 1, 10) AS first_day, substr(o.ends_at, 1, 10) AS last_day, r.agency, r.kind, "
-    "SUM(CASE WHEN r.resource_id IS NULL THEN 0 ELSE r.count END) AS resources, "
-    "SUM(CASE WHEN r.resource_id IS NULL THEN r.count ELSE 0 END) AS personnel, COUNT(*) AS operations "
-    "{joined} AND r.status = 'committed' GROUP BY substr(o.starts_at, 1, 10), substr(o.ends_at, 1, 10), r.agency, "
-    "r.kind"
+def _window_of(plan: dict[str, Any]) -> dict[str, str]:
+    return {"starts_at": plan["starts_at"].isoformat(), "ends_at": plan["ends_at"].isoformat()}
+
+
+def _days(request: dict[str, Any]) -> list[str]:
+    """The UTC days a request's operation covers, from the day it starts to the day it ends."""
+    day, last = (datetime.fromisoformat(request["starts_at"]).date(),
+                 datetime.fromisoformat(request["ends_at"]).date())
+    found = []
+    while day <= last:
+        found.append(day.isoformat())
+        day += timedelta(days=1)
+    return found
+
+
+def _count(rows: Rows, request: dict[str, Any], sign: int) -> None:
+    """Add a commitment to (or take it off) the totals of each day of its operation."""
+    named = request["resource_id"] is not None
+    amounts = {"resources": request["count"] if named else 0, "personnel": 0 if named else request["count"],
+               "operations": 1}
+    for day in _days(request):
+        rows.execute(_ADD_TO_DAY, [day, request["agency"], request["kind"], *(sign * amounts[c] for c in _COUNTERS)])
+
+
+def _find_clashes(rows: Rows, request: dict[str, Any]) -> None:
+    """Record each other commitment of the same named resource, still going ahead, whose window overlaps."""
+    if request["resource_id"] is None:
+        return
+    for other in rows.find_all(REQUESTS, {"resource_id": request["resource_id"], "status": "committed"}):
+        if other["id"] != request["id"] and other["live"] and overlaps(*_window(request), *_window(other)):
+            low, high = sorted((request["id"], other["id"]))
+            rows.upsert(CLASHES, ("request_id", "other_id"), {"request_id": low, "other_id": high})
+
+
+def _forget_clashes(rows: Rows, request: dict[str, Any]) -> None:
+    rows.delete(CLASHES, {"request_id": request["id"]})
+    rows.delete(CLASHES, {"other_id": request["id"]})
+
+
+_ADD_TO_DAY = (
+    f"INSERT INTO {DAYS} (day, agency, kind, {', '.join(_COUNTERS)}) VALUES (?, ?, ?, ?, ?, ?) "
+    f"ON CONFLICT (day, agency, kind) DO UPDATE SET "
+    + ", ".join(f"{c} = {DAYS}.{c} + excluded.{c}" for c in _COUNTERS)
 )
-# Named resources with a commitment that starts before an earlier one of theirs (in start order) has ended: held
-# twice at once. Times are ISO 8601 in UTC, so they compare as text.
-_HELD_TWICE = (
-    "SELECT DISTINCT resource_id FROM (SELECT r.resource_id, o.starts_at, MAX(o.ends_at) OVER (PARTITION BY "
-    "r.resource_id ORDER BY o.starts_at, r.id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach "
-    "{joined} AND r.status = 'committed' AND r.resource_id IS NOT NULL) held WHERE reach > starts_at"
-)
+_POINTED = ("r.id, r.resource_id, r.agency, r.kind, r.count, r.operation_id, r.requested_by AS operation_agency, "
+            "r.deconfliction_number, r.starts_at, r.ends_at")
 
 
 class ResourceQuery:
@@ -84,38 +174,31 @@ class ResourceQuery:
         self.cipher = cipher
 
     def wait_for(self, position: int, timeout: float) -> bool:
-        # The commitments view reads the board's operations (their windows as they stand) beside the requests.
-        return all(self.runner.wait_for(name, position, timeout)
-                   for name in (ResourceRegister.name, DeconflictionBoard.name))
+        return self.runner.wait_for(ResourceRegister.name, position, timeout)
 
     def commitments(self, *, first: date, last: date, agency: str | None,
                     reader: str) -> dict[str, Any]:
         """Who is committed where from `first` to `last`: per day, agency asked and resource kind; requests still
         pending; named resources committed to operations whose windows overlap. Operations are pointers (agency,
-        deconfliction number, window), with their ids only for the `reader`'s own agency.
-
-        Committed requests are added up by the store (a month holds ~20,000 of them) and only pending requests and
-        the commitments of resources held twice at once come back one by one."""
+        deconfliction number, window), with their ids only for the `reader`'s own agency."""
+        mine, agency_params = (" AND agency = ?", [agency]) if agency is not None else ("", [])
         # No operation lasts longer than MAX_WINDOW: the lower bound on its start keeps the index range to the
         # window asked for, not every operation that ever started before its end.
-        params: list[Any] = [first.isoformat(), (first - MAX_WINDOW).isoformat(),
-                             (last + timedelta(days=1)).isoformat()]
-        where = ("o.ends_at >= ? AND o.starts_at >= ? AND o.starts_at < ? "
-                 "AND o.status IN ('planned', 'approved', 'started')")
-        if agency is not None:
-            where += " AND r.agency = ?"
-            params.append(agency)
-        joined = f"FROM {REQUESTS} r JOIN {OPERATIONS} o ON o.id = r.operation_id WHERE {where}"
+        window = "r.starts_at >= ? AND r.starts_at < ? AND r.ends_at >= ? AND r.live = 1"
+        bounds = [(first - MAX_WINDOW).isoformat(), (last + timedelta(days=1)).isoformat(), first.isoformat()]
         with self.db.transaction() as cur:
-            totals = cur.execute(_TOTALS.format(joined=joined), params).fetchall()
-            pending = cur.execute(f"SELECT {_POINTED} {joined} AND r.status = 'requested' ORDER BY o.starts_at, r.seq",
-                                  params).fetchall()
-            twice = [r["resource_id"] for r in cur.execute(_HELD_TWICE.format(joined=joined), params).fetchall()]
+            days = cur.execute(
+                f"SELECT day, agency, kind, {', '.join(_COUNTERS)} FROM {DAYS} WHERE day >= ? AND day <= ? "
+                f"AND operations > 0{mine} ORDER BY day, agency, kind",
+                [first.isoformat(), last.isoformat(), *agency_params]).fetchall()
+            pending = cur.execute(
+                f"SELECT {_POINTED} FROM {REQUESTS} r WHERE r.status = 'requested' AND {window}{mine} "
+                f"ORDER BY r.starts_at, r.seq", [*bounds, *agency_params]).fetchall()
             clashing = cur.execute(
-                f"SELECT {_POINTED} {joined} AND r.status = 'committed' AND r.resource_id IN "
-                f"({', '.join('?' for _ in twice)}) ORDER BY o.starts_at, r.seq", [*params, *twice]).fetchall() \
-                if twice else []
-        return {"days": _per_day(totals, first, last),
+                f"SELECT {_POINTED} FROM {REQUESTS} r WHERE r.id IN (SELECT request_id FROM {CLASHES} UNION "
+                f"SELECT other_id FROM {CLASHES}) AND {window}{mine} ORDER BY r.starts_at, r.seq",
+                [*bounds, *agency_params]).fetchall()
+        return {"days": [{**r, **{c: int(r[c]) for c in _COUNTERS}} for r in days],
                 "pending": [{"request_id": r["id"], "agency": r["agency"], "kind": r["kind"], "count": int(r["count"]),
                              "operation": _pointer(r, reader)} for r in pending],
                 "over_commitments": _over_committed(clashing, reader)}
@@ -146,22 +229,6 @@ def _pointer(row: Any, reader: str) -> dict[str, Any]:
     own = {"operation_id": row["operation_id"]} if row["operation_agency"] == reader else {}
     return {"agency": row["operation_agency"], "deconfliction_number": row["deconfliction_number"],
             "starts_at": starts, "ends_at": ends, **own}
-
-
-def _per_day(totals: list[Any], first: date, last: date) -> list[dict[str, Any]]:
-    """Per UTC day, agency asked and kind: how many named resources and how many people are committed (each total
-    is of the commitments to operations from one day to another, counted on every day between)."""
-    days: dict[tuple[str, str, str], dict[str, int]] = defaultdict(lambda: {"resources": 0, "personnel": 0,
-                                                                           "operations": 0})
-    for row in totals:
-        day = max(date.fromisoformat(row["first_day"]), first)
-        while day <= min(date.fromisoformat(row["last_day"]), last):
-            total = days[day.isoformat(), row["agency"], row["kind"]]
-            for counter in ("resources", "personnel", "operations"):
-                total[counter] += int(row[counter])
-            day += timedelta(days=1)
-    return [{"day": day, "agency": agency, "kind": kind, **counts}
-            for (day, agency, kind), counts in sorted(days.items())]
 
 
 def _over_committed(committed: list[Any], reader: str) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from tests.api.test_resources_api import FAR_APART, MORNING, ask, committed, hsi
 
 VIEW = f"{API}/coordination/resources"
 AFTERNOON = {"starts_at": "2031-03-10T13:00:00Z", "ends_at": "2031-03-10T16:00:00Z"}
+NEXT_DAY = {"starts_at": "2031-03-11T08:00:00Z", "ends_at": "2031-03-11T12:00:00Z"}
 
 
 def view(client: Any, caller: str, response: Any, query: str = "from=2031-03-10&to=2031-03-11") -> dict[str, Any]:
@@ -60,6 +61,57 @@ def test_a_resource_held_by_two_operations_moved_into_the_same_time_is_over_comm
 
     assert (over["resource_id"], sorted(o["deconfliction_number"] for o in over["operations"])) == (
         resource["id"], sorted([first["deconfliction_number"], second["deconfliction_number"]]))
+
+
+def amend(client: Any, op: dict[str, Any], body: dict[str, Any], version: int | None = None) -> Any:
+    return client.post(f"{OPERATIONS}/{op['id']}/amend", json=body,
+                       headers=as_("hsi_agent", If_Match=f'"{version or op["version"]}"'))
+
+
+def test_a_commitment_moves_with_its_operation_to_another_day(client, worker):
+    resource = register(client)
+    op = hsi_operation(client, FAR_APART[0], MORNING)
+    created(committed(client, resource, op), 200)
+    response = amend(client, op, NEXT_DAY)
+    created(response, 200)
+
+    days = view(client, "ocg_coordinator", response, "from=2031-03-09&to=2031-03-12")["days"]
+
+    assert [(d["day"], d["resources"]) for d in days] == [("2031-03-11", 1)]
+
+
+def test_the_commitments_of_a_cancelled_operation_no_longer_count(client, worker):
+    resource = register(client)
+    op = hsi_operation(client, FAR_APART[0], MORNING)
+    created(committed(client, resource, op), 200)
+    response = client.post(f"{OPERATIONS}/{op['id']}/cancel", json={"reason": "target moved"},
+                           headers=as_("hsi_agent", If_Match=f'"{op["version"]}"'))
+    created(response, 200)
+
+    assert view(client, "ocg_coordinator", response)["days"] == []
+
+
+def test_a_commitment_spanning_midnight_counts_on_both_days(client, worker):
+    resource = register(client)
+    op = hsi_operation(client, FAR_APART[0], {"starts_at": "2031-03-10T22:00:00Z", "ends_at": "2031-03-11T03:00:00Z"})
+    response = committed(client, resource, op)
+
+    days = view(client, "ocg_coordinator", response, "from=2031-03-09&to=2031-03-12")["days"]
+
+    assert [d["day"] for d in days] == ["2031-03-10", "2031-03-11"]
+
+
+def test_an_over_commitment_ends_when_one_operation_is_moved_away_again(client, worker):
+    resource = register(client)
+    first = hsi_operation(client, FAR_APART[0], MORNING)
+    second = hsi_operation(client, FAR_APART[1], AFTERNOON)
+    created(committed(client, resource, first), 200)
+    created(committed(client, resource, second), 200)
+    moved = created(amend(client, second, MORNING), 200)
+    response = amend(client, second, NEXT_DAY, moved["version"])
+    created(response, 200)
+
+    assert view(client, "ocg_coordinator", response, "from=2031-03-09&to=2031-03-12")["over_commitments"] == []
 
 
 def test_a_window_longer_than_92_days_is_refused_naming_to(client):
