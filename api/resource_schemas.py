@@ -121,5 +121,7 @@ class CommitmentsSchema(ma.Schema):
     from_ = fields.Date(required=True, data_key="from")
     to = fields.Date(required=True)
     days = fields.List(fields.Nested(DayCommitmentSchema), required=True)
-    pending = fields.List(fields.Nested(PendingSchema), required=True)
+    pending = fields.List(fields.Nested(PendingSchema), required=True,
+                          metadata={"description": "the soonest 200 requests still pending, by operation start"})
+    pending_total = fields.Integer(required=True, metadata={"description": "how many requests are pending in all"})
     over_commitments = fields.List(fields.Nested(OverCommitmentSchema), required=True)

@@ -24,6 +24,9 @@ ENCRYPTED = {(RESOURCES, "name")}
 # The operations whose commitments count: those still going ahead (as domain.operation.DECONFLICTED).
 _ENDED = (Operation.Completed, Operation.Cancelled, Operation.Withdrawn)
 _COUNTERS = ("resources", "personnel", "operations")
+# The pending requests shown one by one, soonest first; the view counts them all (a month of a busy region holds
+# thousands: a coordinator narrows the days or the agency to see the rest).
+PENDING_SHOWN = 200
 
 
 class ResourceRegister(Projection):
@@ -180,7 +183,8 @@ class ResourceQuery:
                     reader: str) -> dict[str, Any]:
         """Who is committed where from `first` to `last`: per day, agency asked and resource kind; requests still
         pending; named resources committed to operations whose windows overlap. Operations are pointers (agency,
-        deconfliction number, window), with their ids only for the `reader`'s own agency."""
+        deconfliction number, window), with their ids only for the `reader`'s own agency. Pending requests: the
+        soonest PENDING_SHOWN, and how many there are."""
         mine, agency_params = (" AND agency = ?", [agency]) if agency is not None else ("", [])
         # No operation lasts longer than MAX_WINDOW: the lower bound on its start keeps the index range to the
         # window asked for, not every operation that ever started before its end.
@@ -193,7 +197,10 @@ class ResourceQuery:
                 [first.isoformat(), last.isoformat(), *agency_params]).fetchall()
             pending = cur.execute(
                 f"SELECT {_POINTED} FROM {REQUESTS} r WHERE r.status = 'requested' AND {window}{mine} "
-                f"ORDER BY r.starts_at, r.seq", [*bounds, *agency_params]).fetchall()
+                f"ORDER BY r.starts_at, r.seq LIMIT ?", [*bounds, *agency_params, PENDING_SHOWN]).fetchall()
+            pending_total = len(pending) if len(pending) < PENDING_SHOWN else cur.execute(
+                f"SELECT COUNT(*) AS n FROM {REQUESTS} r WHERE r.status = 'requested' AND {window}{mine}",
+                [*bounds, *agency_params]).fetchone()["n"]
             clashing = cur.execute(
                 f"SELECT {_POINTED} FROM {REQUESTS} r WHERE r.id IN (SELECT request_id FROM {CLASHES} UNION "
                 f"SELECT other_id FROM {CLASHES}) AND {window}{mine} ORDER BY r.starts_at, r.seq",
@@ -201,6 +208,7 @@ class ResourceQuery:
         return {"days": [{**r, **{c: int(r[c]) for c in _COUNTERS}} for r in days],
                 "pending": [{"request_id": r["id"], "agency": r["agency"], "kind": r["kind"], "count": int(r["count"]),
                              "operation": _pointer(r, reader)} for r in pending],
+                "pending_total": int(pending_total),
                 "over_commitments": _over_committed(clashing, reader)}
 
     def resources(self, *, agency: str | None, kind: str | None, before: int | None,

@@ -38,6 +38,14 @@ def test_a_pending_request_shows_another_agencys_operation_by_its_pointer_only(c
     assert "operation_id" not in pending["operation"] and op["investigation_id"] not in str(pending)
 
 
+def test_the_view_counts_the_pending_requests(client, worker):
+    op = hsi_operation(client, FAR_APART[0], MORNING)
+    ask(client, op, {"kind": "personnel", "agency": "CBP", "count": 3})
+    response = ask(client, op, {"kind": "personnel", "agency": "DEA", "count": 2})
+
+    assert view(client, "ocg_coordinator", response)["pending_total"] == 2
+
+
 def test_the_planning_agency_sees_its_own_operation_id(client, worker):
     op = hsi_operation(client, FAR_APART[0], MORNING)
     response = ask(client, op, {"kind": "personnel", "agency": "CBP", "count": 3})

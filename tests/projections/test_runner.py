@@ -182,3 +182,31 @@ def test_the_worker_is_woken_by_the_ledgers_notification_on_postgres_and_polls_o
     services.views_db.wait_for_notification(channel, timeout=0)  # start listening
     populate(services, cases=1)
     assert services.views_db.wait_for_notification(channel, timeout=30) is True
+
+
+def test_read_models_at_different_positions_each_reach_the_end_of_the_ledger(services):
+    populate(services)
+    services.projections.catch_up()
+    with services.views_db.transaction(write=True) as cur:  # as `rebuild` leaves one, before it is folded again
+        cur.execute("DELETE FROM case_list_shares")
+        cur.execute("DELETE FROM case_list")
+        cur.execute("UPDATE projection_positions SET position = 0 WHERE name = 'case_list'")
+
+    services.projections.catch_up()
+
+    head = services.ledger.max_position()
+    assert set(services.projections.positions().values()) == {head}
+
+
+def test_a_read_model_folded_apart_from_the_others_ends_with_the_rows_of_one_folded_with_them(services):
+    populate(services)
+    services.projections.catch_up()
+    together = rows(services)
+    with services.views_db.transaction(write=True) as cur:
+        cur.execute("DELETE FROM case_list_shares")
+        cur.execute("DELETE FROM case_list")
+        cur.execute("UPDATE projection_positions SET position = 0 WHERE name = 'case_list'")
+
+    services.projections.catch_up()
+
+    assert rows(services) == together
