@@ -51,15 +51,24 @@ class Cursor:
         self._raw.execute(self._sql(statement), tuple(params))
         return self
 
-    def execute_all(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
-        """Run statements whose results nobody reads, in order: on PostgreSQL pipelined, in one round trip."""
+    def execute_all(self, statements: Sequence[tuple[str, Sequence[Any]]],
+                    query: tuple[str, Sequence[Any]] | None = None) -> list[dict[str, Any]]:
+        """Run statements whose results nobody reads, in order, then `query` (if any), whose rows are returned:
+        on PostgreSQL pipelined, all in one round trip."""
         if self.dialect != "postgres":
-            for statement, params in statements:
+            for statement, params in [*statements, *([query] if query else [])]:
                 self._raw.execute(statement, tuple(params))
-            return
-        with self._raw.connection.pipeline():
+            return self.fetchall() if query else []
+        conn = self._raw.connection
+        with conn.pipeline():
             for statement, params in statements:
                 self._raw.execute(self._sql(statement), tuple(params))
+            if query is None:
+                return []
+            # A cursor of its own: in a pipeline each cursor holds the results of what it sent.
+            with conn.cursor() as reader:
+                reader.execute(self._sql(query[0]), tuple(query[1]))
+                return [dict(r) for r in reader.fetchall()]  # fetching syncs the pipeline: one round trip
 
     def fetchone(self) -> dict[str, Any] | None:
         row = self._raw.fetchone()

@@ -20,8 +20,10 @@ class Cursor(Protocol):
 
     def fetchall(self) -> list[dict[str, Any]]: ...
 
-    def execute_all(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
-        """Run statements whose results nobody reads, in order (on PostgreSQL in one round trip)."""
+    def execute_all(self, statements: Sequence[tuple[str, Sequence[Any]]],
+                    query: tuple[str, Sequence[Any]] | None = None) -> list[dict[str, Any]]:
+        """Run statements whose results nobody reads, in order, then `query` (if any), whose rows are returned
+        (on PostgreSQL in one round trip)."""
 
     @property
     def rowcount(self) -> int: ...
@@ -52,8 +54,9 @@ class Rows:
     """The only thing a projection may touch while folding: its own rows, to write and to read back.
 
     Reading back is deterministic (the same rows, folded in the same order), so a rebuild gives the same result.
-    Writes are held until the next read or the end of the batch, then sent together: on PostgreSQL a batch's
-    writes cost one round trip, not one each (which made folding on PostgreSQL five times slower than on SQLite).
+    Writes are held until the next read or the end of the batch, then sent together with it: on PostgreSQL a read
+    and the writes before it cost one round trip, not one each (which made folding on PostgreSQL five times slower
+    than on SQLite).
     """
 
     def __init__(self, cursor: Cursor):
@@ -77,14 +80,14 @@ class Rows:
         self._write(f"UPDATE {table} SET {sets} WHERE {conditions}", [*values.values(), *where.values()])
 
     def find(self, table: str, where: dict[str, Any]) -> dict[str, Any] | None:
-        self.flush()
-        conditions = " AND ".join(f"{c}=?" for c in where)
-        return self._cursor.execute(f"SELECT * FROM {table} WHERE {conditions}", list(where.values())).fetchone()
+        found = self.find_all(table, where)
+        return found[0] if found else None
 
     def find_all(self, table: str, where: dict[str, Any]) -> list[dict[str, Any]]:
-        self.flush()
+        """The rows at `where`, after the writes held so far (sent with the read: one round trip)."""
         conditions = " AND ".join(f"{c}=?" for c in where)
-        return self._cursor.execute(f"SELECT * FROM {table} WHERE {conditions}", list(where.values())).fetchall()
+        writes, self._writes = self._writes, []
+        return self._cursor.execute_all(writes, (f"SELECT * FROM {table} WHERE {conditions}", list(where.values())))
 
     def delete(self, table: str, where: dict[str, Any]) -> None:
         conditions = " AND ".join(f"{c}=?" for c in where)

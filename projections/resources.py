@@ -19,10 +19,12 @@ REQUESTS = "resource_requests"
 OPERATIONS = "resource_operations"
 DAYS = "resource_days"
 CLASHES = "resource_clashes"
+CALENDAR = "resource_calendar"
 # A resource's name can say more than it should (a unit, a call sign): sealed with a key like case text.
 ENCRYPTED = {(RESOURCES, "name")}
-# The operations whose commitments count: those still going ahead (as domain.operation.DECONFLICTED).
-_ENDED = (Operation.Completed, Operation.Cancelled, Operation.Withdrawn)
+# An operation called off commits nothing; a completed one did hold what was committed to it, on its days, but is
+# no longer going ahead (`live`: as domain.operation.DECONFLICTED), so it asks nothing and clashes with nothing.
+_CALLED_OFF = (Operation.Cancelled, Operation.Withdrawn)
 _COUNTERS = ("resources", "personnel", "operations")
 # The pending requests shown one by one, soonest first; the view counts them all (a month of a busy region holds
 # thousands: a coordinator narrows the days or the agency to see the rest).
@@ -40,7 +42,7 @@ class ResourceRegister(Projection):
 
     name = "resources"
     version = 2  # 2: requests keep their operation's window; day totals and clashes kept as they change
-    tables = (CLASHES, DAYS, OPERATIONS, REQUESTS, RESOURCES)
+    tables = (CALENDAR, CLASHES, DAYS, OPERATIONS, REQUESTS, RESOURCES)
     ddl = (
         f"CREATE TABLE IF NOT EXISTS {RESOURCES} (id TEXT PRIMARY KEY, seq BIGINT NOT NULL, agency TEXT NOT NULL, "
         "kind TEXT NOT NULL, name TEXT NOT NULL)",
@@ -60,10 +62,12 @@ class ResourceRegister(Projection):
         f"CREATE TABLE IF NOT EXISTS {CLASHES} (request_id TEXT NOT NULL, other_id TEXT NOT NULL, "
         "PRIMARY KEY (request_id, other_id))",
         f"CREATE INDEX IF NOT EXISTS {CLASHES}_other ON {CLASHES} (other_id)",
+        # Every day some operation covers: what the totals are spread over, in SQL.
+        f"CREATE TABLE IF NOT EXISTS {CALENDAR} (day TEXT PRIMARY KEY)",
     )
     topics = frozenset(get_topic(cls) for cls in (
         Resource.Registered, ResourceRequest.Requested, ResourceRequest.Committed, ResourceRequest.Declined,
-        Operation.Planned, Operation.RecordedLate, Operation.Amended, *_ENDED))
+        Operation.Planned, Operation.RecordedLate, Operation.Amended, Operation.Completed, *_CALLED_OFF))
 
     def apply(self, event: Any, position: int, rows: Rows) -> None:
         key = {"id": str(event.originator_id)}
@@ -72,18 +76,16 @@ class ResourceRegister(Projection):
                                              "kind": event.kind,
                                              "name": self.cipher.encrypt(event.name, f"{RESOURCES}.name")})
         elif isinstance(event, ResourceRequest.Requested):
-            op = rows.find(OPERATIONS, {"id": event.operation_id})
-            window = {"starts_at": op["starts_at"], "ends_at": op["ends_at"], "live": op["live"]} if op else {
-                "starts_at": "", "ends_at": "", "live": 0}
-            rows.upsert(REQUESTS, ("id",), {
-                **key, "seq": position, "operation_id": event.operation_id, "requested_by": event.owning_agency,
-                "deconfliction_number": event.deconfliction_number, "resource_id": event.resource_id,
-                "agency": event.resource_agency, "kind": event.kind, "count": event.count, "status": "requested",
-                "version": event.originator_version, **window})
+            # The operation's window and whether it goes ahead are read by the statement itself: no read back.
+            rows.execute(_REQUESTED, [
+                key["id"], position, event.operation_id, event.owning_agency, event.deconfliction_number,
+                event.resource_id, event.resource_agency, event.kind, event.count, event.originator_version,
+                event.operation_id])
         elif isinstance(event, (ResourceRequest.Committed, ResourceRequest.Declined)):
             self._answered(event, rows)
         elif isinstance(event, (Operation.Planned, Operation.RecordedLate)):
             rows.upsert(OPERATIONS, ("id",), {**key, **_window_of(event.plan), "live": 1})
+            _mark_days(rows, event.plan)
         else:
             self._operation_changed(event, rows)
 
@@ -92,77 +94,78 @@ class ResourceRegister(Projection):
         committed = isinstance(event, ResourceRequest.Committed)
         rows.update(REQUESTS, key, {"status": "committed" if committed else "declined",
                                     "version": event.originator_version})
-        request = rows.find(REQUESTS, key)
-        if committed and request is not None and request["live"]:
-            _count(rows, request, +1)
-            _find_clashes(rows, request)
+        if committed:
+            rows.execute(_COUNT_REQUEST, [+1, +1, +1, key["id"]])
+            rows.execute(_CLASHING_REQUEST, [key["id"]])
 
     def _operation_changed(self, event: Any, rows: Rows) -> None:
-        """An operation moved (its commitments move with it) or ended (they no longer count)."""
-        op_key = {"id": str(event.originator_id)}
-        op = rows.find(OPERATIONS, op_key)
-        if op is None or not op["live"]:
+        """An operation moved (its commitments move with it), was completed (they stay counted on its days) or was
+        called off (they no longer count).
+
+        Every step is a statement that reads what it needs itself: folding an operation reads nothing back."""
+        op_id = str(event.originator_id)
+        if isinstance(event, Operation.Completed):  # its commitments stay counted on the days it ran
+            rows.update(REQUESTS, {"operation_id": op_id}, {"live": 0})
             return
-        held = [r for r in rows.find_all(REQUESTS, {"operation_id": op_key["id"]}) if r["status"] == "committed"]
-        for request in held:
-            _count(rows, request, -1)
-            _forget_clashes(rows, request)
-        if isinstance(event, _ENDED):
-            rows.update(OPERATIONS, op_key, {"live": 0})
-            rows.update(REQUESTS, {"operation_id": op_key["id"]}, {"live": 0})
+        rows.execute(_COUNT_OPERATION, [-1, -1, -1, op_id])
+        rows.execute(f"DELETE FROM {CLASHES} WHERE request_id IN (SELECT id FROM {REQUESTS} WHERE operation_id = ?) "
+                     f"OR other_id IN (SELECT id FROM {REQUESTS} WHERE operation_id = ?)", [op_id, op_id])
+        if isinstance(event, _CALLED_OFF):
+            rows.update(OPERATIONS, {"id": op_id}, {"live": 0})
+            rows.update(REQUESTS, {"operation_id": op_id}, {"live": 0})
             return
         window = _window_of(event.plan)
-        rows.update(OPERATIONS, op_key, window)
-        rows.update(REQUESTS, {"operation_id": op_key["id"]}, window)
-        for request in held:
-            moved = {**request, **window}
-            _count(rows, moved, +1)
-            _find_clashes(rows, moved)
+        rows.update(OPERATIONS, {"id": op_id}, window)
+        rows.update(REQUESTS, {"operation_id": op_id}, window)
+        _mark_days(rows, event.plan)
+        rows.execute(_COUNT_OPERATION, [+1, +1, +1, op_id])
+        rows.execute(_CLASHING_OPERATION, [op_id])
 
 
 def _window_of(plan: dict[str, Any]) -> dict[str, str]:
     return {"starts_at": plan["starts_at"].isoformat(), "ends_at": plan["ends_at"].isoformat()}
 
 
-def _days(request: dict[str, Any]) -> list[str]:
-    """The UTC days a request's operation covers, from the day it starts to the day it ends."""
-    day, last = (datetime.fromisoformat(request["starts_at"]).date(),
-                 datetime.fromisoformat(request["ends_at"]).date())
-    found = []
+def _mark_days(rows: Rows, plan: dict[str, Any]) -> None:
+    """Put the UTC days an operation covers, from the day it starts to the day it ends, in the calendar."""
+    day, last = plan["starts_at"].date(), plan["ends_at"].date()
     while day <= last:
-        found.append(day.isoformat())
+        rows.execute(f"INSERT INTO {CALENDAR} (day) VALUES (?) ON CONFLICT (day) DO NOTHING", [day.isoformat()])
         day += timedelta(days=1)
-    return found
 
 
-def _count(rows: Rows, request: dict[str, Any], sign: int) -> None:
-    """Add a commitment to (or take it off) the totals of each day of its operation."""
-    named = request["resource_id"] is not None
-    amounts = {"resources": request["count"] if named else 0, "personnel": 0 if named else request["count"],
-               "operations": 1}
-    for day in _days(request):
-        rows.execute(_ADD_TO_DAY, [day, request["agency"], request["kind"], *(sign * amounts[c] for c in _COUNTERS)])
+def _counting(which: str) -> str:
+    """Add the commitments of the requests `which` names (committed, of an operation going ahead), times a sign, to
+    the totals of every day their operation covers: its calendar days from the first to the last."""
+    return (
+        f"INSERT INTO {DAYS} (day, agency, kind, {', '.join(_COUNTERS)}) "
+        "SELECT c.day, r.agency, r.kind, ? * SUM(CASE WHEN r.resource_id IS NULL THEN 0 ELSE r.count END), "
+        "? * SUM(CASE WHEN r.resource_id IS NULL THEN r.count ELSE 0 END), ? * COUNT(*) "
+        f"FROM {REQUESTS} r JOIN {CALENDAR} c ON c.day >= substr(r.starts_at, 1, 10) "
+        f"AND c.day <= substr(r.ends_at, 1, 10) WHERE {which} AND r.status = 'committed' AND r.live = 1 "
+        "GROUP BY c.day, r.agency, r.kind ON CONFLICT (day, agency, kind) DO UPDATE SET "
+        + ", ".join(f"{c} = {DAYS}.{c} + excluded.{c}" for c in _COUNTERS)
+    )
 
 
-def _find_clashes(rows: Rows, request: dict[str, Any]) -> None:
-    """Record each other commitment of the same named resource, still going ahead, whose window overlaps."""
-    if request["resource_id"] is None:
-        return
-    for other in rows.find_all(REQUESTS, {"resource_id": request["resource_id"], "status": "committed"}):
-        if other["id"] != request["id"] and other["live"] and overlaps(*_window(request), *_window(other)):
-            low, high = sorted((request["id"], other["id"]))
-            rows.upsert(CLASHES, ("request_id", "other_id"), {"request_id": low, "other_id": high})
+def _clashing(which: str) -> str:
+    """Record each other commitment of the same named resource, of an operation going ahead, whose window overlaps
+    one of the requests `which` names (as domain.resource.overlaps: touching ends do not; times are ISO 8601 in
+    UTC, so they compare as text)."""
+    return (
+        f"INSERT INTO {CLASHES} (request_id, other_id) SELECT me.id, r.id FROM {REQUESTS} me "
+        f"JOIN {REQUESTS} r ON r.resource_id = me.resource_id AND r.id <> me.id WHERE {which} "
+        "AND me.status = 'committed' AND me.live = 1 AND r.status = 'committed' AND r.live = 1 "
+        "AND r.starts_at < me.ends_at AND r.ends_at > me.starts_at ON CONFLICT (request_id, other_id) DO NOTHING"
+    )
 
 
-def _forget_clashes(rows: Rows, request: dict[str, Any]) -> None:
-    rows.delete(CLASHES, {"request_id": request["id"]})
-    rows.delete(CLASHES, {"other_id": request["id"]})
-
-
-_ADD_TO_DAY = (
-    f"INSERT INTO {DAYS} (day, agency, kind, {', '.join(_COUNTERS)}) VALUES (?, ?, ?, ?, ?, ?) "
-    f"ON CONFLICT (day, agency, kind) DO UPDATE SET "
-    + ", ".join(f"{c} = {DAYS}.{c} + excluded.{c}" for c in _COUNTERS)
+_COUNT_REQUEST, _COUNT_OPERATION = _counting("r.id = ?"), _counting("r.operation_id = ?")
+_CLASHING_REQUEST, _CLASHING_OPERATION = _clashing("me.id = ?"), _clashing("me.operation_id = ?")
+_REQUESTED = (
+    f"INSERT INTO {REQUESTS} (id, seq, operation_id, requested_by, deconfliction_number, resource_id, agency, kind, "
+    "count, status, version, starts_at, ends_at, live) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, 'requested', ?, "
+    f"o.starts_at, o.ends_at, o.live FROM {OPERATIONS} o WHERE o.id = ? ON CONFLICT (id) DO NOTHING"
 )
 _POINTED = ("r.id, r.resource_id, r.agency, r.kind, r.count, r.operation_id, r.requested_by AS operation_agency, "
             "r.deconfliction_number, r.starts_at, r.ends_at")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.api.support import API, OPERATIONS, as_, created, problem
+from tests.api.support import API, OPERATIONS, as_, created, open_case, plan_body, problem
 from tests.api.test_resources_api import FAR_APART, MORNING, ask, committed, hsi_operation, register
 
 VIEW = f"{API}/coordination/resources"
@@ -97,6 +97,21 @@ def test_the_commitments_of_a_cancelled_operation_no_longer_count(client, worker
     created(response, 200)
 
     assert view(client, "ocg_coordinator", response)["days"] == []
+
+
+def test_the_commitments_of_a_completed_operation_still_count_on_its_days(client, worker):
+    resource = register(client)
+    op = created(client.post(OPERATIONS, headers=as_("hsi_agent"), json=plan_body(
+        open_case(client).id, starts_at="2026-01-05T08:00:00Z", ends_at="2026-01-05T10:00:00Z",
+        late_entry_reason="exigent")))
+    created(committed(client, resource, op), 200)
+    response = client.post(f"{OPERATIONS}/{op['id']}/complete", json={"completed_at": "2026-01-05T09:00:00Z"},
+                           headers=as_("hsi_agent", If_Match=f'"{op["version"]}"'))
+    created(response, 200)
+
+    days = view(client, "ocg_coordinator", response, "from=2026-01-04&to=2026-01-06")["days"]
+
+    assert [(d["day"], d["resources"]) for d in days] == [("2026-01-05", 1)]
 
 
 def test_a_commitment_spanning_midnight_counts_on_both_days(client, worker):
