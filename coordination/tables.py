@@ -51,24 +51,25 @@ class Cursor:
         self._raw.execute(self._sql(statement), tuple(params))
         return self
 
-    def execute_all(self, statements: Sequence[tuple[str, Sequence[Any]]],
-                    query: tuple[str, Sequence[Any]] | None = None) -> list[dict[str, Any]]:
-        """Run statements whose results nobody reads, in order, then `query` (if any), whose rows are returned:
-        on PostgreSQL pipelined, all in one round trip."""
+    @contextmanager
+    def pipelined(self) -> Iterator[None]:
+        """Within it, PostgreSQL is sent each statement at once and answers them all at the end (or at a `query`),
+        so the server works on the writes while the caller prepares the next ones; SQLite runs them as they come.
+        Results of `execute` are not to be read within it (rowcount neither): `query` reads."""
         if self.dialect != "postgres":
-            for statement, params in [*statements, *([query] if query else [])]:
-                self._raw.execute(statement, tuple(params))
-            return self.fetchall() if query else []
-        conn = self._raw.connection
-        with conn.pipeline():
-            for statement, params in statements:
-                self._raw.execute(self._sql(statement), tuple(params))
-            if query is None:
-                return []
-            # A cursor of its own: in a pipeline each cursor holds the results of what it sent.
-            with conn.cursor() as reader:
-                reader.execute(self._sql(query[0]), tuple(query[1]))
-                return [dict(r) for r in reader.fetchall()]  # fetching syncs the pipeline: one round trip
+            yield
+            return
+        with self._raw.connection.pipeline():
+            yield
+
+    def query(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """The rows of a SELECT, after every statement sent before it (in a pipeline: one round trip for them all)."""
+        if self.dialect != "postgres":
+            return [dict(r) for r in self._raw.execute(statement, tuple(params)).fetchall()]
+        # A cursor of its own: in a pipeline each cursor holds the results of what it sent.
+        with self._raw.connection.cursor() as reader:
+            reader.execute(self._sql(statement), tuple(params))
+            return [dict(r) for r in reader.fetchall()]
 
     def fetchone(self) -> dict[str, Any] | None:
         row = self._raw.fetchone()

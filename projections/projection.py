@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 
@@ -20,10 +21,11 @@ class Cursor(Protocol):
 
     def fetchall(self) -> list[dict[str, Any]]: ...
 
-    def execute_all(self, statements: Sequence[tuple[str, Sequence[Any]]],
-                    query: tuple[str, Sequence[Any]] | None = None) -> list[dict[str, Any]]:
-        """Run statements whose results nobody reads, in order, then `query` (if any), whose rows are returned
-        (on PostgreSQL in one round trip)."""
+    def pipelined(self) -> AbstractContextManager[None]:
+        """Within it, statements are sent at once and answered at the end or at a `query` (PostgreSQL)."""
+
+    def query(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """The rows of a SELECT, after every statement sent before it."""
 
     @property
     def rowcount(self) -> int: ...
@@ -54,53 +56,41 @@ class Rows:
     """The only thing a projection may touch while folding: its own rows, to write and to read back.
 
     Reading back is deterministic (the same rows, folded in the same order), so a rebuild gives the same result.
-    Writes are held until the next read or the end of the batch, then sent together with it: on PostgreSQL a read
-    and the writes before it cost one round trip, not one each (which made folding on PostgreSQL five times slower
-    than on SQLite).
+    The runner folds a batch in a pipeline: on PostgreSQL each write is sent as it is made and the server applies it
+    while the next event is folded; a read back waits for every write before it (one round trip). Statements that
+    read what they need themselves (INSERT ... SELECT, through `execute`) need no read back at all.
     """
 
     def __init__(self, cursor: Cursor):
         self._cursor = cursor
-        self._writes: list[tuple[str, list[Any]]] = []
 
     def upsert(self, table: str, key: Sequence[str], values: dict[str, Any]) -> None:
         columns = list(values)
         updates = [c for c in columns if c not in key]
         conflict = "DO NOTHING" if not updates else "DO UPDATE SET " + ", ".join(f"{c}=excluded.{c}" for c in updates)
-        self._write(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
-                    f"ON CONFLICT ({', '.join(key)}) {conflict}", [values[c] for c in columns])
+        self.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+                     f"ON CONFLICT ({', '.join(key)}) {conflict}", [values[c] for c in columns])
 
     def execute(self, statement: str, params: Sequence[Any]) -> None:
-        """A write of the projection's own tables that the methods here do not make (held like theirs)."""
-        self._write(statement, list(params))
+        """A write of the projection's own tables that the methods here do not make."""
+        self._cursor.execute(statement, params)
 
     def update(self, table: str, where: dict[str, Any], values: dict[str, Any]) -> None:
         sets = ", ".join(f"{c}=?" for c in values)
         conditions = " AND ".join(f"{c}=?" for c in where)
-        self._write(f"UPDATE {table} SET {sets} WHERE {conditions}", [*values.values(), *where.values()])
+        self.execute(f"UPDATE {table} SET {sets} WHERE {conditions}", [*values.values(), *where.values()])
 
     def find(self, table: str, where: dict[str, Any]) -> dict[str, Any] | None:
         found = self.find_all(table, where)
         return found[0] if found else None
 
     def find_all(self, table: str, where: dict[str, Any]) -> list[dict[str, Any]]:
-        """The rows at `where`, after the writes held so far (sent with the read: one round trip)."""
         conditions = " AND ".join(f"{c}=?" for c in where)
-        writes, self._writes = self._writes, []
-        return self._cursor.execute_all(writes, (f"SELECT * FROM {table} WHERE {conditions}", list(where.values())))
+        return self._cursor.query(f"SELECT * FROM {table} WHERE {conditions}", list(where.values()))
 
     def delete(self, table: str, where: dict[str, Any]) -> None:
         conditions = " AND ".join(f"{c}=?" for c in where)
-        self._write(f"DELETE FROM {table} WHERE {conditions}", list(where.values()))
-
-    def flush(self) -> None:
-        """Send the writes held so far (the runner calls it before the batch's position moves)."""
-        if self._writes:
-            writes, self._writes = self._writes, []
-            self._cursor.execute_all(writes)
-
-    def _write(self, statement: str, params: list[Any]) -> None:
-        self._writes.append((statement, params))
+        self.execute(f"DELETE FROM {table} WHERE {conditions}", list(where.values()))
 
 
 class Projection:

@@ -116,15 +116,15 @@ class ProjectionRunner:
             if _positions(cur, names) != starts:
                 raise PositionMoved(", ".join(sorted(names)))
             rows, folded = Rows(cur), 0
-            for notification in notifications:
-                wanting = [p for p in projections
-                           if notification.topic in p.topics and notification.id > starts[p.name]]
-                if wanting:
-                    event = self.log.mapper.to_domain_event(notification)  # decoded once for all of them
-                    for projection in wanting:
-                        projection.apply(event, notification.id, rows)
-                    folded += len(wanting)
-            rows.flush()
+            with cur.pipelined():  # the store applies each write while the next event is decoded and folded
+                for notification in notifications:
+                    wanting = [p for p in projections
+                               if notification.topic in p.topics and notification.id > starts[p.name]]
+                    if wanting:
+                        event = self.log.mapper.to_domain_event(notification)  # decoded once for all of them
+                        for projection in wanting:
+                            projection.apply(event, notification.id, rows)
+                        folded += len(wanting)
             for name, start in starts.items():
                 if start < end:
                     _advance(cur, name, start, end)
