@@ -69,18 +69,19 @@ class ProjectionRunner:
         Projections at the same position are folded together: the log is read and each event decoded once for all
         of them, in one transaction per batch. One rebuilt from zero is folded apart, so the others keep up.
         """
-        folded = 0
+        folded, positions = 0, self.positions()  # then kept here: each batch moves them by compare-and-set
         while True:
             groups: dict[int, list[Projection]] = defaultdict(list)
-            for name, position in self.positions().items():
+            for name, position in positions.items():
                 groups[position].append(self.projections[name])
             finished = True
-            for group in groups.values():
+            for start, group in groups.items():
                 try:
-                    count, done = self.step(*group)
+                    count, end, done = self._fold(group, start)
                 except PositionMoved:
                     return folded  # another runner is folding these projections; it will finish the job
                 folded += count
+                positions.update({p.name: end for p in group})
                 finished = finished and done
             if finished:
                 return folded
@@ -100,35 +101,41 @@ class ProjectionRunner:
                 return folded
 
     def step(self, *projections: Projection) -> tuple[int, bool]:
-        """Fold one batch into the projections; returns (events folded, whether the end of the log was reached).
+        """Fold one batch into projections at one position; returns (events folded, whether the end of the log was
+        reached). If a position moved since it was read, the whole batch is discarded (PositionMoved)."""
+        starts = {self.positions()[p.name] for p in projections}
+        if len(starts) != 1:
+            raise ValueError("projections folded together start from one position")
+        folded, _, done = self._fold(projections, starts.pop())
+        return folded, done
 
-        Each projection is given only the events past its own position; if any position moved since it was read,
-        the whole batch is discarded (PositionMoved) and nothing is written twice."""
-        names = {p.name for p in projections}
-        starts = {name: position for name, position in self.positions().items() if name in names}
+    def _fold(self, projections: Sequence[Projection], start: int) -> tuple[int, int, bool]:
+        """Fold the next batch after `start` into the projections; returns (events folded, the position reached,
+        whether that is the end of the log).
+
+        Only the events of the projections' topics are read, up to the head of the log as it was before reading:
+        a position means "everything up to here is folded", so it moves to the head past events nobody folds."""
+        head = self.log.recorder.max_notification_id() or 0
+        if head <= start:
+            return 0, start, True
+        topics = sorted(set().union(*(p.topics for p in projections)))
         notifications = self.log.recorder.select_notifications(
-            start=min(starts.values()), limit=self.batch_size, inclusive_of_start=False
+            start=start, limit=self.batch_size, stop=head, topics=topics, inclusive_of_start=False
         )
-        if not notifications:
-            return 0, True
-        end = notifications[-1].id
+        done = len(notifications) < self.batch_size
+        end = head if done else notifications[-1].id
         with self.db.transaction(write=True) as cur:
-            if _positions(cur, names) != starts:
-                raise PositionMoved(", ".join(sorted(names)))
             rows, folded = Rows(cur), 0
             with cur.pipelined():  # the store applies each write while the next event is decoded and folded
                 for notification in notifications:
-                    wanting = [p for p in projections
-                               if notification.topic in p.topics and notification.id > starts[p.name]]
-                    if wanting:
-                        event = self.log.mapper.to_domain_event(notification)  # decoded once for all of them
-                        for projection in wanting:
+                    event = self.log.mapper.to_domain_event(notification)  # decoded once for all of them
+                    for projection in projections:
+                        if notification.topic in projection.topics:
                             projection.apply(event, notification.id, rows)
-                        folded += len(wanting)
-            for name, start in starts.items():
-                if start < end:
-                    _advance(cur, name, start, end)
-        return folded, len(notifications) < self.batch_size
+                            folded += 1
+            # Compare-and-set, last: if another runner moved a position, this transaction (rows too) is undone.
+            _advance(cur, [p.name for p in projections], start, end)
+        return folded, end, done
 
     def rebuild(self, name: str, progress: Progress | None = None) -> int | None:
         """Empty a projection's tables and fold the whole ledger again from position 0.
@@ -225,8 +232,9 @@ def _position(cur: Cursor, name: str) -> int:
     return 0 if row is None else int(row["position"])
 
 
-def _advance(cur: Cursor, name: str, old: int, new: int) -> None:
-    # Compare-and-set: if another runner moved the position, this batch must not be applied twice.
-    cur.execute("UPDATE projection_positions SET position = ? WHERE name = ? AND position = ?", [new, name, old])
-    if cur.rowcount != 1:
-        raise PositionMoved(name)
+def _advance(cur: Cursor, names: list[str], old: int, new: int) -> None:
+    # Compare-and-set: if another runner moved a position, this batch must not be applied twice.
+    cur.execute(f"UPDATE projection_positions SET position = ? WHERE position = ? AND name IN "
+                f"({', '.join('?' for _ in names)})", [new, old, *names])
+    if cur.rowcount != len(names):
+        raise PositionMoved(", ".join(names))
