@@ -41,7 +41,9 @@ class ResourceRegister(Projection):
     """
 
     name = "resources"
-    version = 2  # 2: requests keep their operation's window; day totals and clashes kept as they change
+    # 2: requests keep their operation's window; day totals and clashes kept as they change. 3: the requests of a
+    # resource indexed by status and start.
+    version = 3
     tables = (CALENDAR, CLASHES, DAYS, OPERATIONS, REQUESTS, RESOURCES)
     ddl = (
         f"CREATE TABLE IF NOT EXISTS {RESOURCES} (id TEXT PRIMARY KEY, seq BIGINT NOT NULL, agency TEXT NOT NULL, "
@@ -52,7 +54,9 @@ class ResourceRegister(Projection):
         "resource_id TEXT, agency TEXT NOT NULL, kind TEXT NOT NULL, count BIGINT NOT NULL, status TEXT NOT NULL, "
         "version BIGINT NOT NULL, starts_at TEXT NOT NULL, ends_at TEXT NOT NULL, live INTEGER NOT NULL)",
         f"CREATE INDEX IF NOT EXISTS {REQUESTS}_operation ON {REQUESTS} (operation_id)",
-        f"CREATE INDEX IF NOT EXISTS {REQUESTS}_resource ON {REQUESTS} (resource_id, status)",
+        # Resource, status and start: a commitment's clashes are looked up among its resource's only (with the
+        # start in it, SQLite prefers this index to the pending one, which would read every earlier commitment).
+        f"CREATE INDEX IF NOT EXISTS {REQUESTS}_resource ON {REQUESTS} (resource_id, status, starts_at)",
         f"CREATE INDEX IF NOT EXISTS {REQUESTS}_pending ON {REQUESTS} (status, starts_at, ends_at)",
         f"CREATE TABLE IF NOT EXISTS {OPERATIONS} (id TEXT PRIMARY KEY, starts_at TEXT NOT NULL, "
         "ends_at TEXT NOT NULL, live INTEGER NOT NULL)",

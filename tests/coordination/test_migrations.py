@@ -119,7 +119,7 @@ def test_a_store_of_the_previous_version_counts_as_version_one_of_everything_it_
     changes, _ = migrated
     assert sorted((c.component, c.from_version, c.to_version) for c in changes) == [
         ("audit_records", 1, 2), ("case_clocks", 0, 1), ("case_list", 1, 2), ("deconfliction_board", 0, 3),
-        ("operation_statistics", 0, 1), ("resources", 0, 2)]
+        ("operation_statistics", 0, 1), ("resources", 0, 3)]
 
 
 def test_the_previous_case_list_is_rebuilt_into_the_rows_a_fresh_fold_writes(migrated):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from uuid import uuid4
+
 import pytest
 
 from coordination.context import RequestContext
+from domain.area_index import AreaIndex
 from domain.envelope import Actor
 from projections.case_list import CaseList
 from projections.runner import PositionMoved, ProjectionRunner
@@ -210,3 +213,13 @@ def test_a_read_model_folded_apart_from_the_others_ends_with_the_rows_of_one_fol
     services.projections.catch_up()
 
     assert rows(services) == together
+
+
+def test_a_write_no_read_model_folds_still_moves_every_position_to_it(services):
+    populate(services, cases=1)
+    services.projections.catch_up()
+    services.ledger.save(AreaIndex.start(id=uuid4(), cell="8a2a1072b59ffff", day="2031-03-10"))
+
+    services.projections.catch_up()
+
+    assert set(services.projections.positions().values()) == {services.ledger.max_position()}
