@@ -174,3 +174,13 @@ class Integrity(MethodView):
     def get(self, investigation_id: UUID) -> Any:
         """Check the investigation's hash chain; names the first broken link if any."""
         return read(services().history.verify(context(), KIND, investigation_id))
+
+
+@blp.route("/<uuid:investigation_id>/history/verify")
+class HistoryVerify(MethodView):
+    """The same check under the name prosecutors look for: is this the history that was written?"""
+
+    @blp.response(200, schemas.HistoryVerifySchema)
+    def get(self, investigation_id: UUID) -> Any:
+        """Recompute the investigation's hash chain: valid or not, how many events were checked, the first broken."""
+        return read(services().history.verify(context(), KIND, investigation_id))

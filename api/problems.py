@@ -28,6 +28,7 @@ STATUS_OF: dict[type[errors.CoordinationError], int] = {
     errors.IdempotencyKeyReused: 422,
     errors.StoreUnavailable: 503,
     errors.NotYetVisible: 503,
+    errors.Damaged: 500,  # the store was altered behind Pathways' back: not the caller's doing, and not transient
 }
 
 _TITLES = {

@@ -238,6 +238,13 @@ class IntegritySchema(ma.Schema):
     first_broken = fields.Nested(BrokenLinkSchema, required=True, allow_none=True)
 
 
+class HistoryVerifySchema(ma.Schema):
+    investigation_id = fields.UUID(required=True)
+    valid = fields.Boolean(required=True, attribute="intact")
+    events_checked = fields.Integer(required=True, attribute="events")
+    first_broken = fields.Nested(BrokenLinkSchema, required=True, allow_none=True)
+
+
 class AuditRecordSchema(ma.Schema):
     seq = fields.Integer(required=True)
     recorded_at = fields.String(required=True)

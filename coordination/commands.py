@@ -23,6 +23,7 @@ from coordination.errors import (
     Conflict,
     Contended,
     CoordinationError,
+    Damaged,
     Forbidden,
     IdempotencyKeyReused,
     Invalid,
@@ -30,7 +31,8 @@ from coordination.errors import (
     PreconditionRequired,
     StoreUnavailable,
 )
-from coordination.ledger import Ledger
+from coordination.integrity import intact_prefix
+from coordination.ledger import UNREADABLE, Ledger
 from domain.aggregate import ChainedAggregate
 from domain.errors import DomainError, NotPermitted, StateConflict
 from domain.idempotency import IdempotencyRecord
@@ -63,7 +65,15 @@ class Target:
     via: Callable[[Session, Any, RequestContext], access.Judge] | None = None
 
     def checked(self, session: Session, ctx: RequestContext) -> Any:
-        found = session.find(self.kind, self.id)
+        try:
+            found = session.find(self.kind, self.id)
+        except Damaged as damaged:
+            # Whether the caller may know of it is judged by its events up to the first broken link only: an
+            # edited event must not let anyone in. 404 to whoever may not see that; the damage to whoever may.
+            damaged.record = intact_prefix(session.ledger, self.id)
+            seen = damaged.record if isinstance(damaged.record, self.kind) else None
+            damaged.touched = access.touched(access.check(access.READ, self.kind, seen, ctx))
+            raise
         judge = self.via(session, found, ctx) if self.via is not None and found is not None else None
         record = access.check(self.policy, self.kind, found, ctx, judge)
         if self.also is not None:
@@ -94,6 +104,8 @@ class Session:
                 self.loaded[aggregate_id] = self.ledger.repository.get(aggregate_id)
             except AggregateNotFoundError:
                 self.loaded[aggregate_id] = None
+            except UNREADABLE:
+                raise _damaged(aggregate_id) from None
         aggregate = self.loaded[aggregate_id]
         return aggregate if isinstance(aggregate, cls) else None
 
@@ -102,7 +114,12 @@ class Session:
         ids = list(ids)
         missing = [i for i in ids if i not in self.loaded]
         if missing:
-            found = load_many(self.ledger, missing)
+            try:
+                found = load_many(self.ledger, missing)
+            except UNREADABLE:  # which one: read them one by one
+                for aggregate_id in missing:
+                    self.find(Aggregate, aggregate_id)
+                raise
             self.loaded.update((i, found.get(i)) for i in missing)
         return {i: a for i in ids if isinstance(a := self.loaded[i], cls)}
 
@@ -255,6 +272,12 @@ def back_off(attempt: int) -> None:
     """Sleep a jittered, capped while before retry number `attempt + 1` of a lost race."""
     # Jitter spreads racing writers apart so that the next attempt of each is likely to win.
     time.sleep(random.uniform(0, min(0.05, 0.002 * (2 ** min(attempt, 5)))))
+
+
+def _damaged(aggregate_id: UUID) -> Damaged:
+    return Damaged(f"the stored history of record {aggregate_id} was altered outside Pathways and cannot be read; "
+                   "its history/verify (or integrity) check names the first broken event",
+                   extensions={"record_id": str(aggregate_id)})
 
 
 @contextmanager

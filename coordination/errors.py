@@ -50,6 +50,15 @@ class IdempotencyKeyReused(CoordinationError):
     """The Idempotency-Key was already used for a different request."""
 
 
+class Damaged(CoordinationError):
+    """A record's stored history was altered outside Pathways and cannot be read; its integrity check names where.
+
+    `record` is what its events up to the first broken link make of it (for the audit record), or None.
+    """
+
+    record: Any = None
+
+
 class StoreUnavailable(CoordinationError):
     """A store cannot be reached; the client should retry later."""
 

@@ -11,6 +11,7 @@ from coordination import access
 from coordination.anchors import ChainAnchors
 from coordination.commands import Outcome, Session, Target, translated_store_errors
 from coordination.context import RequestContext
+from coordination.errors import Damaged
 from coordination.integrity import verify_chain
 from coordination.ledger import Ledger
 from domain.aggregate import ChainedAggregate
@@ -105,7 +106,10 @@ class History:
     def verify(self, ctx: RequestContext, kind: type[ChainedAggregate], record_id: UUID) -> Outcome:
         """Recompute the record's hash chain from the stored events; name the first broken link."""
         with translated_store_errors():
-            record = Target(kind, record_id, access.READ).checked(Session(self.ledger), ctx)
+            try:
+                record = Target(kind, record_id, access.READ).checked(Session(self.ledger), ctx)
+            except Damaged as damaged:  # the caller may see it (else NotFound): the report names the break
+                record = damaged.record
             report = verify_chain(self.ledger, record_id, self.anchors)
         named = {f"{kind.type_name}_id": report.pop("record_id"), **report}  # e.g. investigation_id
         return Outcome(named, touched=access.touched(record))

@@ -6,7 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from coordination.anchors import ChainAnchors
-from coordination.ledger import Ledger
+from coordination.ledger import UNREADABLE, Ledger
 from domain.chain import GENESIS, event_digest
 
 _BOOKKEEPING = ("_pending_events",)
@@ -35,6 +35,22 @@ def verify_chain(ledger: Ledger, aggregate_id: UUID, anchors: ChainAnchors | Non
     if broken:
         return _report(aggregate_id, len(stored), *broken)
     return _report(aggregate_id, len(stored), None, None, head=previous)
+
+
+def intact_prefix(ledger: Ledger, aggregate_id: UUID) -> Any | None:
+    """The record as its stored events make it up to the first broken link (None when the first is broken): what
+    may still be judged of a record whose history was altered, such as who may see it."""
+    aggregate, previous, expected_version = None, GENESIS, 1
+    for record in ledger.recorder.select_events(aggregate_id):
+        try:
+            state = _decoded_state(ledger, record.state)
+            if _link_problem(record, state, previous, expected_version):
+                break
+            aggregate = ledger.mapper.to_domain_event(record).mutate(aggregate)
+        except Exception:  # noqa: BLE001 - whatever fails to read ends the intact part
+            break
+        previous, expected_version = state["digest"], record.originator_version + 1
+    return aggregate
 
 
 def _decoded_state(ledger: Ledger, data: bytes) -> dict[str, Any]:
@@ -73,7 +89,12 @@ def _end_problem(anchors: ChainAnchors | None, aggregate_id: UUID, digests: dict
 def _snapshot_problem(ledger: Ledger, aggregate_id: UUID) -> tuple[int, str] | None:
     if ledger.snapshots is None:
         return None
-    snapshots: dict[int, Any] = {s.originator_version: s for s in ledger.snapshots.get(aggregate_id)}
+    snapshots: dict[int, Any] = {}
+    for stored in ledger.snapshots.recorder.select_events(aggregate_id):
+        try:
+            snapshots[stored.originator_version] = ledger.mapper.to_domain_event(stored)
+        except UNREADABLE:
+            return stored.originator_version, "its snapshot cannot be decoded"
     if not snapshots:
         return None
     replayed: Any = None

@@ -9,11 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from eventsourcing.application import Application, ProcessingEvent
-from eventsourcing.domain import Aggregate, Snapshot
-from eventsourcing.persistence import InfrastructureFactory, Recording
+from eventsourcing.domain import Aggregate, OriginatorVersionError, Snapshot
+from eventsourcing.persistence import InfrastructureFactory, MapperDeserialisationError, Recording
 from eventsourcing.postgres import PostgresFactory
 from eventsourcing.sqlite import SQLiteFactory
-from eventsourcing.utils import Environment
+from eventsourcing.utils import Environment, TopicError
 
 from coordination.config import Settings
 from coordination.store_health import bound_datastore
@@ -25,6 +25,11 @@ from domain.resource_schedule import ResourceSchedule
 from domain.target_index import TargetIndex
 
 log = logging.getLogger(__name__)
+
+
+# What reading a record raises when its stored events were altered outside Pathways: an event that cannot be
+# decrypted or decoded (a flipped byte), a missing one (the versions skip), a topic that names no class.
+UNREADABLE = (MapperDeserialisationError, OriginatorVersionError, TopicError)
 
 
 class Ledger(Application):

@@ -31,7 +31,7 @@ class PositionMoved(Exception):
 class ProjectionRunner:
     """Folds the ledger's notifications into each projection, its rows and position in one transaction."""
 
-    def __init__(self, *, log: Any, db: Any, projections: Sequence[Projection], batch_size: int = 500):
+    def __init__(self, *, log: Any, db: Any, projections: Sequence[Projection], batch_size: int = 1000):
         self.log = log  # anything with the eventsourcing application's `recorder` and `mapper`
         self.db = db
         self.projections = {p.name: p for p in projections}
