@@ -99,8 +99,9 @@ class ResourceRegister(Projection):
         rows.update(REQUESTS, key, {"status": "committed" if committed else "declined",
                                     "version": event.originator_version})
         if committed:
+            # No clash to look for: a commit is refused while the resource is committed elsewhere at that time
+            # (coordination/resources.py); only an amendment after both commits makes one.
             rows.execute(_COUNT_REQUEST, [+1, +1, +1, key["id"]])
-            rows.execute(_CLASHING_REQUEST, [key["id"]])
 
     def _operation_changed(self, event: Any, rows: Rows) -> None:
         """An operation moved (its commitments move with it), was completed (they stay counted on its days) or was
@@ -165,7 +166,7 @@ def _clashing(which: str) -> str:
 
 
 _COUNT_REQUEST, _COUNT_OPERATION = _counting("r.id = ?"), _counting("r.operation_id = ?")
-_CLASHING_REQUEST, _CLASHING_OPERATION = _clashing("me.id = ?"), _clashing("me.operation_id = ?")
+_CLASHING_OPERATION = _clashing("me.operation_id = ?")
 _REQUESTED = (
     f"INSERT INTO {REQUESTS} (id, seq, operation_id, requested_by, deconfliction_number, resource_id, agency, kind, "
     "count, status, version, starts_at, ends_at, live) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, 'requested', ?, "
