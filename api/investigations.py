@@ -176,6 +176,19 @@ class Integrity(MethodView):
         return read(services().history.verify(context(), KIND, investigation_id))
 
 
+@blp.route("/<uuid:investigation_id>/history")
+class CaseHistory(MethodView):
+    """A case replayed as it stood: for prosecutors, what was on record and when it was known."""
+
+    @blp.arguments(schemas.HistoryQuery, location="query", as_kwargs=True)
+    @blp.response(200, schemas.HistorySchema)
+    def get(self, investigation_id: UUID, as_of: Any, known_at: Any, limit: int, cursor: str | None) -> Any:
+        """The case's state and entries as they stood: `as_of` bounds when things happened, `known_at` when they
+        were recorded (corrections as they were known then); each entry with who recorded it and both times."""
+        return read(services().case_history.as_it_stood(context(), investigation_id, as_of=as_of,
+                                                         known_at=known_at, after=int(cursor or 0), limit=limit))
+
+
 @blp.route("/<uuid:investigation_id>/history/verify")
 class HistoryVerify(MethodView):
     """The same check under the name prosecutors look for: is this the history that was written?"""

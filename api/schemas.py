@@ -238,6 +238,27 @@ class IntegritySchema(ma.Schema):
     first_broken = fields.Nested(BrokenLinkSchema, required=True, allow_none=True)
 
 
+class HistoryQuery(TimelineQuery):
+    as_of = fields.AwareDateTime(load_default=None, metadata={"description": "what had happened by then"})
+    known_at = fields.AwareDateTime(load_default=None, metadata={"description": "as it was known then"})
+
+
+class HistoryEntrySchema(TimelineEntrySchema):
+    corrected_by = fields.List(fields.Integer(), required=True,
+                               metadata={"description": "the versions of the known corrections of this entry"})
+
+
+class HistorySchema(ma.Schema):
+    investigation_id = fields.UUID(required=True)
+    as_of = fields.DateTime(required=True, allow_none=True)
+    known_at = fields.DateTime(required=True, allow_none=True)
+    known_version = fields.Integer(required=True, metadata={"description": "the last event known at known_at"})
+    current_version = fields.Integer(required=True)
+    state = fields.Nested(InvestigationSchema, required=True, allow_none=True)
+    items = fields.List(fields.Nested(HistoryEntrySchema), required=True)
+    next_cursor = fields.String(required=True, allow_none=True)
+
+
 class HistoryVerifySchema(ma.Schema):
     investigation_id = fields.UUID(required=True)
     valid = fields.Boolean(required=True, attribute="intact")

@@ -14,6 +14,7 @@ from coordination.audit import AuditTrail
 from coordination.audit_spool import AuditSpool
 from coordination.board import Board
 from coordination.case_clocks import Clocks
+from coordination.case_history import CaseHistory
 from coordination.case_listing import CaseListing
 from coordination.cipher import AUDIT, READ_MODELS, FieldCipher, at_rest
 from coordination.commands import CommandRunner
@@ -62,6 +63,7 @@ class Services:
     statistics: Statistics
     conflicts: Conflicts
     history: History
+    case_history: CaseHistory
     case_listing: CaseListing
     board: Board
     audit: AuditTrail
@@ -137,6 +139,7 @@ def build(settings: Settings, *, create_tables: bool = False) -> Services:
     commands = CommandRunner(ledger, anchors)
     board_query = BoardQuery(views_db, runner, views_cipher)
     deconfliction = Deconfliction(settings.deconfliction, commands.keys, settings.deconfliction_key)
+    history = History(ledger, anchors)
     services = Services(
         settings=settings,
         ledger=ledger,
@@ -154,7 +157,8 @@ def build(settings: Settings, *, create_tables: bool = False) -> Services:
         resource_listing=ResourceListing(ResourceQuery(views_db, runner, views_cipher), ledger=ledger,
                                          read_wait_max=settings.read_wait_max, unavailable=(DatabaseUnavailable,)),
         conflicts=Conflicts(commands),
-        history=History(ledger, anchors),
+        history=history,
+        case_history=CaseHistory(history),
         anchors=anchors,
         case_listing=CaseListing(
             CaseListQuery(views_db, runner, views_cipher), ledger=ledger, read_wait_max=settings.read_wait_max,

@@ -73,7 +73,8 @@ class History:
             record = Target(kind, record_id, access.READ).checked(session, ctx)
             events = list(self.ledger.events.get(record_id, gt=after, limit=limit + 1))
             agency = ctx.actor.agency
-            visible = [self._shown(session, ctx, record, e) for e in events[:limit] if record.sees_event(agency, e)]
+            visible = [self.visible_entry(session, ctx, record, e) for e in events[:limit]
+                       if record.sees_event(agency, e)]
         page = {
             "items": visible,
             "next_cursor": str(events[limit - 1].originator_version) if len(events) > limit else None,
@@ -81,7 +82,9 @@ class History:
         }
         return Outcome(page, touched=access.touched(record))
 
-    def _shown(self, session: Session, ctx: RequestContext, record: ChainedAggregate, event: Any) -> dict[str, Any]:
+    def visible_entry(self, session: Session, ctx: RequestContext, record: ChainedAggregate,
+                      event: Any) -> dict[str, Any]:
+        """One event as the timeline shows it to the caller: ids of records they may not see left out."""
         entry = timeline_entry(event)
         for name in record.references:
             # The id of a record the caller may not see is itself something they must not learn.

@@ -161,6 +161,7 @@ ROUTES = {
         Route("overdue", "GET", f"{API}/coordination/overdue", lambda case: f"{API}/coordination/overdue"),
         Route("timeline", "GET", f"{ITEM}/timeline", lambda case: f"{case.url}/timeline"),
         Route("integrity", "GET", f"{ITEM}/integrity", lambda case: f"{case.url}/integrity"),
+        Route("history", "GET", f"{ITEM}/history", lambda case: f"{case.url}/history"),
         Route("history verify", "GET", f"{ITEM}/history/verify", lambda case: f"{case.url}/history/verify"),
         Route("audit", "GET", f"{API}/audit", lambda case: f"{API}/audit?limit=5"),
         Route("plan operation", "POST", OPERATIONS, lambda case: OPERATIONS,
@@ -220,7 +221,7 @@ _CONFLICT_ROUTES = ("read conflict", "take conflict", "acknowledge conflict", "r
 
 _ITEM_ROUTES = ("read", "list subjects", "log action", "add subject", "renew registration",  # every route of a case
                 "share", "revoke share", "change status", "correct", "review case",
-                "timeline", "integrity", "history verify")
+                "timeline", "integrity", "history", "history verify")
 
 
 def _row(**statuses: int) -> dict[str, int]:
@@ -248,6 +249,10 @@ _AGENCY_READS = {"list conflicts": 200, "board": 403, "notifications": 200, "not
                  "statistics": 403}
 
 
+# Every reader of a case reads its history: the timeline, the replay as it stood and both chain checks.
+_HISTORY_READS = {"timeline": 200, "integrity": 200, "history": 200, "history verify": 200}
+
+
 def _operations(plan: int, read: int, write: int, supervise: int) -> dict[str, int]:
     """`write`: the planner's changes and lifecycle steps; `supervise`: a supervisor's approval and exemption."""
     return {"plan operation": plan, "read operation": read, "amend operation": write, "withdraw operation": write,
@@ -268,27 +273,27 @@ _NOT_PARTY = _conflicts(read=404, take=404, acknowledge=404, settle=404)
 MATRIX: dict[str, dict[str, int]] = {
     "hsi_agent": _row(list=200, open=201, read=200, list_subjects=200, log_action=201, add_subject=201,
                       renew_registration=200, share=200, revoke_share=200, change_status=403, correct=201,
-                      review_case=403, timeline=200, integrity=200, history_verify=200, audit=403, overdue=403)
-    | _operations(201, 200, 200, 403) | _PARTY_WRITER | _AGENCY_READS | _resources(200, 201, 201, 403),
+                      review_case=403, audit=403, overdue=403)
+    | _HISTORY_READS | _operations(201, 200, 200, 403) | _PARTY_WRITER | _AGENCY_READS | _resources(200, 201, 201, 403),
     "hsi_supervisor": _row(list=200, open=201, read=200, list_subjects=200, log_action=201, add_subject=201,
                            renew_registration=200, share=200, revoke_share=200, change_status=200, correct=201,
-                           review_case=200, timeline=200, integrity=200, history_verify=200, audit=403, overdue=200)
-    | _operations(201, 200, 200, 200) | _PARTY_WRITER | _AGENCY_READS | _resources(200, 201, 201, 403),
+                           review_case=200, audit=403, overdue=200)
+    | _HISTORY_READS | _operations(201, 200, 200, 200) | _PARTY_WRITER | _AGENCY_READS | _resources(200, 201, 201, 403),
     "hsi_analyst": _row(list=200, open=403, read=200, list_subjects=200, log_action=403, add_subject=403,
                         renew_registration=403, share=403, revoke_share=403, change_status=403, correct=403,
-                        review_case=403, timeline=200, integrity=200, history_verify=200, audit=403, overdue=403)
-    | _operations(403, 200, 403, 403) | _conflicts(200, 403, 403, 403) | _AGENCY_READS
+                        review_case=403, audit=403, overdue=403)
+    | _HISTORY_READS | _operations(403, 200, 403, 403) | _conflicts(200, 403, 403, 403) | _AGENCY_READS
     | _resources(200, 403, 403, 403),
     "hsi_prosecutor": _case_route_denial(403),
     "hsi_auditor": {**_case_route_denial(403), "audit": 200},
     "dea_agent": _row(list=200, open=201, read=200, list_subjects=200, log_action=403, add_subject=403,
                       renew_registration=403, share=403, revoke_share=403, change_status=403, correct=403,
-                      review_case=403, timeline=200, integrity=200, history_verify=200, audit=403, overdue=403)
-    | _operations(403, 200, 403, 403) | _NOT_PARTY | _AGENCY_READS | _resources(200, 201, 403, 200),
+                      review_case=403, audit=403, overdue=403)
+    | _HISTORY_READS | _operations(403, 200, 403, 403) | _NOT_PARTY | _AGENCY_READS | _resources(200, 201, 403, 200),
     "cbp_agent": _row(list=200, open=201, read=200, list_subjects=200, log_action=201, add_subject=201,
                       renew_registration=200, share=403, revoke_share=403, change_status=403, correct=201,
-                      review_case=403, timeline=200, integrity=200, history_verify=200, audit=403, overdue=403)
-    | _operations(201, 200, 403, 403) | _NOT_PARTY | _AGENCY_READS | _resources(200, 201, 403, 404),
+                      review_case=403, audit=403, overdue=403)
+    | _HISTORY_READS | _operations(201, 200, 403, 403) | _NOT_PARTY | _AGENCY_READS | _resources(200, 201, 403, 404),
     "fbi_agent": {**{name: 404 for name in _ITEM_ROUTES}, "list": 200, "open": 201, "audit": 403, "overdue": 403,
                   **_operations(404, 404, 404, 404), **_NOT_PARTY, **_AGENCY_READS,
                   **_resources(200, 201, 404, 404)},
@@ -411,6 +416,8 @@ def _check_allowed_body(route: Route, caller: str, case: Case, body: dict[str, A
         assert [item["version"] for item in body["items"]][:1] == [1]
     elif route.name == "integrity":
         assert body["intact"] is True and body["events"] == case.version
+    elif route.name == "history":
+        assert body["state"]["id"] == case.id and body["known_version"] == body["current_version"] == case.version
     elif route.name == "history verify":
         assert body["valid"] is True and body["events_checked"] == case.version
     elif route.name == "renew registration":
