@@ -30,6 +30,8 @@ from coordination.operation_lifecycle import OperationLifecycle
 from coordination.operations import Operations
 from coordination.resource_listing import ResourceListing
 from coordination.resources import Resources
+from coordination.signed_heads import SignedCheckpoints
+from coordination.signing import Signer
 from coordination.statistics import Statistics
 from coordination.tables import DatabaseUnavailable, PostgresDatabase, SQLiteDatabase
 from coordination.wal_checkpoints import Checkpointer
@@ -68,6 +70,7 @@ class Services:
     board: Board
     audit: AuditTrail
     anchors: ChainAnchors
+    signed_heads: SignedCheckpoints
     checkpoints: Checkpointer | None = None  # SQLite only: its logs, checkpointed in the background
 
     def readiness(self) -> dict[str, Any]:
@@ -160,6 +163,7 @@ def build(settings: Settings, *, create_tables: bool = False) -> Services:
         history=history,
         case_history=CaseHistory(history),
         anchors=anchors,
+        signed_heads=SignedCheckpoints(audit_db, ledger, _signer(settings)),
         case_listing=CaseListing(
             CaseListQuery(views_db, runner, views_cipher), ledger=ledger, read_wait_max=settings.read_wait_max,
             unavailable=(DatabaseUnavailable,),
@@ -175,6 +179,10 @@ def build(settings: Settings, *, create_tables: bool = False) -> Services:
         services.checkpoints = Checkpointer([settings.data_dir / name for name in SQLITE_FILES])
         services.checkpoints.start()
     return services
+
+
+def _signer(settings: Settings) -> Signer | None:
+    return Signer.from_file(settings.signing_key_file) if settings.signing_key_file is not None else None
 
 
 _warned_unencrypted = False

@@ -21,6 +21,7 @@ from pathlib import Path
 from uuid import UUID
 
 import click
+from cryptography.hazmat.primitives import serialization
 from rich.console import Console
 from rich.progress import Progress, TaskID
 
@@ -28,6 +29,7 @@ from coordination import bootstrap, migrations
 from coordination.audit import AuditRecord
 from coordination.config import ConfigError, Settings, refuse_dev_secret_off_loopback
 from coordination.integrity import verify_chain
+from coordination.signing import Signer, new_private_key_pem
 from coordination.tokens import mint_dev_token
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -110,6 +112,11 @@ def worker(poll_interval: float) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     console.print(f"projection worker following the ledger ({', '.join(services.projections.projections)})")
+    if services.signed_heads.signer is not None:
+        interval = services.settings.checkpoint_seconds
+        threading.Thread(target=services.signed_heads.keep_sealing, args=(stop, interval), daemon=True,
+                         name="signed-checkpoints").start()
+        console.print(f"signing the ledger's head every {interval:g} s (key {services.signed_heads.signer.key_id})")
     try:
         services.projections.run_forever(stop, poll_interval=poll_interval)
     finally:
@@ -225,9 +232,15 @@ def rebuild(name: str | None) -> None:
 
 
 @main.command()
-@click.argument("investigation_id", type=click.UUID)
-def verify(investigation_id: UUID) -> None:
-    """Check an investigation's hash chain; exits 1 and names the first broken link if it is broken."""
+@click.argument("investigation_id", type=click.UUID, required=False)
+@click.option("--public-key", "public_key_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="the PEM public key to check the checkpoints with (default: that of PATHWAYS_SIGNING_KEY_FILE)")
+def verify(investigation_id: UUID | None, public_key_file: Path | None) -> None:
+    """Check one investigation's hash chain, or (without an id) the whole ledger and audit trail against the signed
+    checkpoints; exits 1 and names the first break."""
+    if investigation_id is None:
+        _verify_ledger(public_key_file)
+        return
     services = bootstrap.build(_settings(bulk=True))
     try:
         report = verify_chain(services.ledger, investigation_id, services.anchors)
@@ -238,6 +251,54 @@ def verify(investigation_id: UUID) -> None:
         services.close()
     click.echo(json.dumps(report, default=str, indent=2))
     sys.exit(0 if report["intact"] else 1)
+
+
+def _verify_ledger(public_key_file: Path | None) -> None:
+    """The whole ledger against the signed checkpoints, with a progress bar, then the audit trail's own chain."""
+    settings = _settings(bulk=True)
+    if public_key_file is not None:
+        public_key = serialization.load_pem_public_key(public_key_file.read_bytes())
+    elif settings.signing_key_file is not None:
+        public_key = Signer.from_file(settings.signing_key_file).public_key
+    else:
+        raise click.UsageError("give --public-key, or set PATHWAYS_SIGNING_KEY_FILE")
+    services = bootstrap.build(settings)
+    try:
+        with Progress(console=console, transient=True) as bar:
+            task = bar.add_task("ledger", total=None)
+            report = services.signed_heads.verify(public_key, lambda done, head: bar.update(task, completed=done,
+                                                                                            total=head))
+        report["audit_trail"] = services.audit.verify()
+        _audited(services, "cli verify ledger")
+    finally:
+        services.close()
+    click.echo(json.dumps(report, default=str, indent=2))
+    sys.exit(0 if report["valid"] and report["audit_trail"]["intact"] else 1)
+
+
+@main.command()
+def checkpoint() -> None:
+    """Sign the ledger's head now (the worker also does it every PATHWAYS_CHECKPOINT_SECONDS)."""
+    services = bootstrap.build(_settings(bulk=True))
+    try:
+        sealed = services.signed_heads.seal()
+        _audited(services, "cli checkpoint")
+    finally:
+        services.close()
+    click.echo(json.dumps(sealed["payload"], indent=2))
+
+
+@main.command("signing-key")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="where to write the private key (PEM, readable by its owner only)")
+def signing_key(out: Path) -> None:
+    """Make an Ed25519 key for PATHWAYS_SIGNING_KEY_FILE; prints the public key to publish outside the deployment."""
+    if out.exists():
+        raise click.UsageError(f"{out} exists; a signing key is never overwritten")
+    out.touch(mode=0o600)
+    out.write_bytes(new_private_key_pem())
+    signer = Signer.from_file(out)
+    click.echo(f"key id {signer.key_id}\n{signer.public_pem()}")
 
 
 @main.group()

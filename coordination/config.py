@@ -83,6 +83,9 @@ class Settings:
     stream_max_seconds: float = 3600.0
     # Days to an opening report and between supervisory reviews, the deployment's and any agency's own.
     case_clocks: ClockRules = ClockRules()  # noqa: RUF009 - frozen, so one shared default is safe
+    # The Ed25519 private key that signs checkpoints of the ledger (kept outside both stores); None: unsigned.
+    signing_key_file: Path | None = None
+    checkpoint_seconds: float = 300.0  # how often the worker signs the ledger's head (when it has grown)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -101,6 +104,8 @@ class Settings:
             deconfliction_key=_deconfliction_key(env),
             stream_max_seconds=_number(env, "PATHWAYS_STREAM_MAX_SECONDS", 3600.0, 5.0, 24 * 3600.0),
             case_clocks=_case_clocks(env),
+            signing_key_file=_signing_key_file(env),
+            checkpoint_seconds=_number(env, "PATHWAYS_CHECKPOINT_SECONDS", 300.0, 1.0, 86_400.0),
         )
 
 
@@ -239,6 +244,16 @@ def _cipher_key(env: dict[str, str]) -> str | None:
     if len(raw) not in (16, 24, 32):
         raise ConfigError("PATHWAYS_CIPHER_KEY", "must decode to 16, 24 or 32 bytes")
     return key
+
+
+def _signing_key_file(env: dict[str, str]) -> Path | None:
+    value = env.get("PATHWAYS_SIGNING_KEY_FILE") or None
+    if value is None:
+        return None
+    path = Path(value)
+    if not path.is_file():
+        raise ConfigError("PATHWAYS_SIGNING_KEY_FILE", "names no file (make one with `pathways signing-key`)")
+    return path
 
 
 def _deconfliction_key(env: dict[str, str]) -> bytes | None:

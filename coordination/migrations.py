@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from coordination import anchors, audit
+from coordination import anchors, audit, signed_heads
 
 VERSIONS_DDL = (
     "CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL, "
@@ -28,6 +28,7 @@ LOCK_WAIT_SECONDS = 60.0
 IN_PLACE: Mapping[str, Mapping[str, Sequence[tuple[int, Sequence[str]]]]] = {
     audit.TABLE: audit.STEPS,
     anchors.TABLE: anchors.STEPS,
+    signed_heads.TABLE: signed_heads.STEPS,
 }
 # Told after each batch a rebuilt read model folds: its name, the position reached, the head when it began.
 Progress = Callable[[str, int, int], None]

@@ -137,3 +137,23 @@ def test_verify_names_the_investigation_and_audits_the_check_against_its_owner(c
     records = services.audit.search(OVERSIGHT, filters={"action": "cli verify"})["items"]
     assert json.loads(result.stdout)["investigation_id"] == str(inv["id"])
     assert [r["object_owner"] for r in records] == ["HSI"]
+
+
+def test_a_signing_key_made_on_the_command_line_signs_checkpoints_the_ledger_verifies_against(cli, services,
+                                                                                              tmp_path,
+                                                                                              monkeypatch):
+    key = tmp_path / "signing.pem"
+    made = cli.invoke(main, ["signing-key", "--out", str(key)])
+    monkeypatch.setenv("PATHWAYS_SIGNING_KEY_FILE", str(key))
+    services.investigations.open(HSI, title="A", threat_domain="cybercrime", summary=None)
+    sealed = cli.invoke(main, ["checkpoint"])
+
+    verified = cli.invoke(main, ["verify"])
+
+    assert (made.exit_code, sealed.exit_code, key.stat().st_mode & 0o777) == (0, 0, 0o600)
+    assert verified.exit_code == 0 and '"valid": true' in verified.output
+
+
+def test_verifying_the_ledger_without_a_public_key_is_refused_naming_both_ways(cli, services):
+    result = cli.invoke(main, ["verify"])
+    assert result.exit_code == 2 and "PATHWAYS_SIGNING_KEY_FILE" in result.output
