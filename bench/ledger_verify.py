@@ -1,0 +1,86 @@
+"""Signing and checking the whole ledger against signed checkpoints, beside the library's raw decoded read rate.
+
+For each store (SQLite: a temporary data directory; PostgreSQL: a throwaway schema, dropped afterwards): the ledger
+filled as bench/coordination_views.py fills it (`--operations` operations and what surrounds them, ~20 events
+each), a signing key made; then, in one process and in this order: the raw decoded read (every notification
+selected in batches of 500 and decoded by the application's mapper), the first seal (the running hash over the whole
+log, then signed), and `SignedCheckpoints.verify` (the log walked against the checkpoint with the public key). Rates
+are events of the log per second; the verify rate is given as a share of the raw read rate.
+
+Usage: .venv/bin/python bench/ledger_verify.py [--operations 50000] [--stores sqlite,postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import secrets
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.coordination_views import STORE_NAMES, fill, raw_read, say, settings_of
+from bench.harness import pg_exec
+from coordination import bootstrap
+from coordination.signing import Signer, new_private_key_pem
+
+
+def bench_store(store: str, args: argparse.Namespace) -> dict[str, Any]:
+    tmp = Path(tempfile.mkdtemp(prefix=f"pathways-verify-{store}-"))
+    schema = f"bench_{secrets.token_hex(4)}" if store == "postgres" else None
+    result: dict[str, Any] = {"store": store}
+    try:
+        key = tmp / "signing.pem"
+        key.write_bytes(new_private_key_pem())
+        settings = dataclasses.replace(settings_of(store, tmp / "data", schema), signing_key_file=key)
+        fill(store, settings, args.operations, result)
+        say(f"[{store}] filled: {result['log_position']:,} events")
+        services = bootstrap.build(settings)
+        try:
+            result["raw"] = raw_read(services.ledger)
+            t0 = time.perf_counter()
+            services.signed_heads.seal()
+            result["seal_seconds"] = round(time.perf_counter() - t0, 1)
+            t0 = time.perf_counter()
+            report = services.signed_heads.verify(Signer.from_file(key).public_key)
+            result["verify_seconds"] = round(time.perf_counter() - t0, 1)
+            result["valid"] = report["valid"]
+            say(f"[{store}] raw {result['raw']['rate']:,}/s, seal {result['seal_seconds']} s, "
+                f"verify {result['verify_seconds']} s ({report['valid']})")
+        finally:
+            services.close()
+        return result
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if schema is not None:
+            for name in (schema, f"{schema}_audit"):
+                pg_exec(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+
+
+def markdown(results: list[dict[str, Any]]) -> str:
+    lines = ["| store | events | raw decoded read | seal (first: the whole log) | verify | verify / raw | valid |",
+             "|---|---:|---:|---:|---:|---:|---|"]
+    for r in results:
+        events, raw = r["raw"]["events"], r["raw"]["rate"]
+        seal, verify = events / r["seal_seconds"], events / r["verify_seconds"]
+        lines.append(f"| {STORE_NAMES[r['store']]} | {events:,} | {raw:,}/s | {seal:,.0f}/s | {verify:,.0f}/s | "
+                     f"**{verify / raw:.0%}** | {r['valid']} |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--operations", type=int, default=50_000)
+    parser.add_argument("--stores", default="sqlite,postgres")
+    args = parser.parse_args()
+    print(markdown([bench_store(store, args) for store in args.stores.split(",")]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
