@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from flask import current_app, url_for
+from flask import Response, current_app, stream_with_context, url_for
 from flask.views import MethodView
 
 from api import deconfliction_schemas, schemas
@@ -187,6 +187,20 @@ class CaseHistory(MethodView):
         were recorded (corrections as they were known then); each entry with who recorded it and both times."""
         return read(services().case_history.as_it_stood(context(), investigation_id, as_of=as_of,
                                                          known_at=known_at, after=int(cursor or 0), limit=limit))
+
+
+@blp.route("/<uuid:investigation_id>/export")
+class Export(MethodView):
+    """A case's verifiable bundle, for a court: checked without Pathways by the verifier inside it."""
+
+    @blp.response(200, content_type="application/zip",
+                  description="a zip: events.jsonl, checkpoint.json (signed), manifest.json, verify.py")
+    def get(self, investigation_id: UUID) -> Any:
+        """The whole case (owner only), streamed: every event with its digest, its head signed at export."""
+        outcome, chunks = services().export.export(context(), investigation_id)
+        name = read(outcome)["file_name"]  # the case it touched goes to the request's audit record
+        return Response(stream_with_context(chunks), mimetype="application/zip",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @blp.route("/<uuid:investigation_id>/history/verify")

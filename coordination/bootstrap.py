@@ -22,6 +22,7 @@ from coordination.config import Settings
 from coordination.conflicts import Conflicts
 from coordination.deconfliction import Deconfliction
 from coordination.errors import StoreUnavailable
+from coordination.export import CaseExport
 from coordination.history import History
 from coordination.investigations import Investigations
 from coordination.ledger import Ledger, ledger_env
@@ -71,6 +72,7 @@ class Services:
     audit: AuditTrail
     anchors: ChainAnchors
     signed_heads: SignedCheckpoints
+    export: CaseExport
     checkpoints: Checkpointer | None = None  # SQLite only: its logs, checkpointed in the background
 
     def readiness(self) -> dict[str, Any]:
@@ -143,6 +145,7 @@ def build(settings: Settings, *, create_tables: bool = False) -> Services:
     board_query = BoardQuery(views_db, runner, views_cipher)
     deconfliction = Deconfliction(settings.deconfliction, commands.keys, settings.deconfliction_key)
     history = History(ledger, anchors)
+    signer = _signer(settings)
     services = Services(
         settings=settings,
         ledger=ledger,
@@ -163,7 +166,8 @@ def build(settings: Settings, *, create_tables: bool = False) -> Services:
         history=history,
         case_history=CaseHistory(history),
         anchors=anchors,
-        signed_heads=SignedCheckpoints(audit_db, ledger, _signer(settings)),
+        signed_heads=SignedCheckpoints(audit_db, ledger, signer),
+        export=CaseExport(ledger, signer),
         case_listing=CaseListing(
             CaseListQuery(views_db, runner, views_cipher), ledger=ledger, read_wait_max=settings.read_wait_max,
             unavailable=(DatabaseUnavailable,),

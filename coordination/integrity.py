@@ -23,7 +23,7 @@ def verify_chain(ledger: Ledger, aggregate_id: UUID, anchors: ChainAnchors | Non
     previous, expected_version = GENESIS, 1
     for record in stored:
         try:
-            state = _decoded_state(ledger, record.state)
+            state = decoded_state(ledger, record.state)
         except Exception:  # noqa: BLE001 - any failure to decode is itself the finding
             return _report(aggregate_id, len(stored), record.originator_version, "cannot be decoded")
         problem = _link_problem(record, state, previous, expected_version)
@@ -43,7 +43,7 @@ def intact_prefix(ledger: Ledger, aggregate_id: UUID) -> Any | None:
     aggregate, previous, expected_version = None, GENESIS, 1
     for record in ledger.recorder.select_events(aggregate_id):
         try:
-            state = _decoded_state(ledger, record.state)
+            state = decoded_state(ledger, record.state)
             if _link_problem(record, state, previous, expected_version):
                 break
             aggregate = ledger.mapper.to_domain_event(record).mutate(aggregate)
@@ -53,7 +53,8 @@ def intact_prefix(ledger: Ledger, aggregate_id: UUID) -> Any | None:
     return aggregate
 
 
-def _decoded_state(ledger: Ledger, data: bytes) -> dict[str, Any]:
+def decoded_state(ledger: Ledger, data: bytes) -> dict[str, Any]:
+    """A stored event's state as the transcoder decodes it (decrypted and decompressed first)."""
     mapper = ledger.mapper
     if mapper.cipher:
         data = mapper.cipher.decrypt(data)

@@ -157,3 +157,15 @@ def test_a_signing_key_made_on_the_command_line_signs_checkpoints_the_ledger_ver
 def test_verifying_the_ledger_without_a_public_key_is_refused_naming_both_ways(cli, services):
     result = cli.invoke(main, ["verify"])
     assert result.exit_code == 2 and "PATHWAYS_SIGNING_KEY_FILE" in result.output
+
+
+def test_a_case_exported_on_the_command_line_holds_every_event(cli, services, tmp_path):
+    import zipfile
+
+    inv = services.investigations.open(HSI, title="A", threat_domain="cybercrime", summary=None).result
+    out = tmp_path / "case.zip"
+
+    result = cli.invoke(main, ["export", str(inv["id"]), "--out", str(out)])
+
+    lines = zipfile.ZipFile(out).read("events.jsonl").decode().splitlines()
+    assert result.exit_code == 0 and [json.loads(line)["version"] for line in lines] == [1]

@@ -1,0 +1,120 @@
+"""A case's verifiable export: a zip streamed in constant memory that a court's expert checks without Pathways.
+
+The bundle holds `events.jsonl` (every stored event of the case, its state in plain JSON as its digest covers it),
+`checkpoint.json` (the case's head signed at export with PATHWAYS_SIGNING_KEY_FILE), `manifest.json` (what is in
+it, the public key and its id) and `verify.py` (coordination/bundle_verifier.py: the standard library and
+`cryptography` only). docs/verifying-an-export.md gives the procedure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from coordination import access
+from coordination.commands import Outcome, Session, Target, translated_store_errors
+from coordination.context import RequestContext
+from coordination.integrity import decoded_state
+from coordination.investigations import KIND
+from coordination.ledger import Ledger
+from coordination.signing import Signer
+from domain.chain import plain
+
+# The whole case, every partner's entries included: only its owner exports it (a partner's view hides what a
+# third agency added, and a filtered chain proves nothing).
+EXPORTING = access.Policy("exporting", frozenset({"owner"}), refusal="only the agency that owns a {kind} exports it")
+VERIFIER = Path(__file__).with_name("bundle_verifier.py")
+BATCH = 500
+
+
+class _Chunks:
+    """A write-only stream that hands on what was written (zipfile streams to an unseekable file)."""
+
+    def __init__(self) -> None:
+        self.pending: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self.pending.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def take(self) -> bytes:
+        data, self.pending = b"".join(self.pending), []
+        return data
+
+
+class CaseExport:
+    """Streams a case's bundle; signs its head at export when the deployment has a signing key."""
+
+    def __init__(self, ledger: Ledger, signer: Signer | None):
+        self.ledger = ledger
+        self.signer = signer
+
+    def export(self, ctx: RequestContext, record_id: UUID) -> tuple[Outcome, Iterator[bytes]]:
+        """Check the caller may export the case, then the bundle's bytes, a piece at a time."""
+        with translated_store_errors():
+            record = Target(KIND, record_id, EXPORTING).checked(Session(self.ledger), ctx)
+        name = f"{record.case_number}.zip"
+        return Outcome({"file_name": name, "version": record.version}, touched=access.touched(record)), \
+            self.bundle(record_id, ctx.actor.as_dict())
+
+    def bundle(self, record_id: UUID, exported_by: dict[str, Any],
+               progress: Callable[[int], None] | None = None) -> Iterator[bytes]:
+        """The bundle's bytes, a piece at a time, with no access check (the use case's, or the operator's CLI)."""
+        out = _Chunks()
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+            events_hash, count, head = hashlib.sha256(), 0, None
+            with bundle.open("events.jsonl", "w") as events:
+                for line, digest in self._event_lines(record_id):
+                    events.write(line)
+                    events_hash.update(line)
+                    count, head = count + 1, digest
+                    if count % BATCH == 0:
+                        if progress is not None:
+                            progress(count)
+                        yield out.take()
+            checkpoint = self._checkpoint(record_id, count, head, events_hash.hexdigest())
+            bundle.writestr("checkpoint.json", json.dumps(checkpoint, indent=2))
+            bundle.writestr("manifest.json", json.dumps(self._manifest(record_id, count, exported_by), indent=2))
+            bundle.writestr("verify.py", VERIFIER.read_text())
+        yield out.take()
+
+    def _event_lines(self, record_id: UUID) -> Iterator[tuple[bytes, str]]:
+        """Each stored event as one JSON line, read a page at a time."""
+        after = 0
+        while True:
+            page = list(self.ledger.recorder.select_events(record_id, gt=after, limit=BATCH))
+            for stored in page:
+                state = plain(decoded_state(self.ledger, stored.state))
+                line = {"topic": stored.topic, "originator_id": str(stored.originator_id),
+                        "version": stored.originator_version, "state": state}
+                yield (json.dumps(line, sort_keys=True) + "\n").encode(), state.get("digest")
+            if len(page) < BATCH:
+                return
+            after = page[-1].originator_version
+
+    def _checkpoint(self, record_id: UUID, count: int, head: Any, events_sha256: str) -> dict[str, Any]:
+        if self.signer is None:
+            return {"payload": None, "signature": None,
+                    "unsigned": "this deployment has no PATHWAYS_SIGNING_KEY_FILE: the chain is checked, its origin "
+                                "is not"}
+        payload = {"record_id": str(record_id), "version": count, "head": head, "events": count,
+                   "events_sha256": events_sha256, "exported_at": datetime.now(UTC).isoformat(),
+                   "key_id": self.signer.key_id}
+        return {"payload": payload, "signature": self.signer.sign(payload)}
+
+    def _manifest(self, record_id: UUID, count: int, exported_by: dict[str, Any]) -> dict[str, Any]:
+        return {"record_id": str(record_id), "events": count, "exported_by": exported_by,
+                "exported_at": datetime.now(UTC).isoformat(),
+                "files": ["events.jsonl", "checkpoint.json", "manifest.json", "verify.py"],
+                "public_key": self.signer.public_pem() if self.signer else None,
+                "key_id": self.signer.key_id if self.signer else None,
+                "verify": "python3 verify.py BUNDLE.zip --public-key KEY.pem (the key received from the deployment)"}

@@ -1,0 +1,96 @@
+"""A case's export is checked by the verifier inside it, on a machine without Pathways (a bare interpreter here)."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from coordination.signing import new_private_key_pem
+from tests.api.support import as_, open_case, problem, write
+
+
+@pytest.fixture
+def env(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    key = tmp_path / "signing.pem"
+    key.write_bytes(new_private_key_pem())
+    return {**env, "PATHWAYS_SIGNING_KEY_FILE": str(key)}
+
+
+def exported(client: Any, tmp_path: Path) -> tuple[Path, Any]:
+    case = open_case(client)
+    for summary in ("first meeting", "second meeting"):
+        write(client, case, "POST", "/actions", {"kind": "interview", "summary": summary}, status=201)
+    response = client.get(f"{case.url}/export", headers=as_("hsi_agent"))
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    bundle = tmp_path / "bundle.zip"
+    bundle.write_bytes(response.get_data())
+    return bundle, case
+
+
+def run_verifier(bundle: Path, tmp_path: Path) -> tuple[int, dict[str, Any]]:
+    """verify.py taken out of the bundle and run by an isolated interpreter (-I: no Pathways on its path)."""
+    script = tmp_path / "verify.py"
+    script.write_bytes(zipfile.ZipFile(bundle).read("verify.py"))
+    done = subprocess.run([sys.executable, "-I", str(script), str(bundle)], capture_output=True, text=True,
+                          cwd=tmp_path, check=False)
+    return done.returncode, json.loads(done.stdout)
+
+
+def rewritten(bundle: Path, tmp_path: Path, change: Any) -> Path:
+    """The bundle with events.jsonl changed by `change` (lines -> lines)."""
+    source = zipfile.ZipFile(bundle)
+    out = tmp_path / "changed.zip"
+    with zipfile.ZipFile(out, "w") as target:
+        for name in source.namelist():
+            data = source.read(name)
+            if name == "events.jsonl":
+                data = "".join(change(data.decode().splitlines(keepends=True))).encode()
+            target.writestr(name, data)
+    return out
+
+
+def test_an_exported_case_verifies_without_pathways(client, tmp_path):
+    bundle, case = exported(client, tmp_path)
+
+    status, report = run_verifier(bundle, tmp_path)
+
+    assert (status, report["valid"], report["signed"], report["events_checked"]) == (0, True, True, case.version)
+
+
+def test_an_event_edited_in_the_bundle_is_named_by_the_verifier(client, tmp_path):
+    bundle, _ = exported(client, tmp_path)
+    edited = rewritten(bundle, tmp_path, lambda lines: [line.replace("second meeting", "no meeting") for line in lines])
+
+    status, report = run_verifier(edited, tmp_path)
+
+    assert (status, report["first_broken"]) == (1, {"version": 3, "problem": "its content does not match its digest"})
+
+
+def test_the_last_event_left_out_of_the_bundle_is_caught_by_the_signed_checkpoint(client, tmp_path):
+    bundle, _ = exported(client, tmp_path)
+
+    status, report = run_verifier(rewritten(bundle, tmp_path, lambda lines: lines[:-1]), tmp_path)
+
+    assert status == 1 and report["first_broken"]["problem"] == "the events are not the ones the checkpoint signed"
+
+
+def test_a_partner_may_not_export_the_case(client, tmp_path):
+    case = open_case(client)
+    write(client, case, "POST", "/shares", {"agency": "DEA", "access": "read"}, status=200)
+
+    problem(client.get(f"{case.url}/export", headers=as_("dea_agent")), 403)
+
+
+def test_the_bundle_streams_in_pieces(client, tmp_path):
+    case = open_case(client)
+    response = client.get(f"{case.url}/export", headers=as_("hsi_agent"))
+
+    assert response.is_streamed and zipfile.ZipFile(io.BytesIO(response.get_data())).namelist() == [
+        "events.jsonl", "checkpoint.json", "manifest.json", "verify.py"]
