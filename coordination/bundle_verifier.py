@@ -1,7 +1,8 @@
 """Checks a Pathways case export without Pathways: python3 verify.py BUNDLE.zip [--public-key KEY.pem]
 
 Needs only Python 3.9+ and the `cryptography` package. It checks, and prints as JSON:
-1. every event's digest: SHA-256 over its canonical JSON (sorted keys, no spaces) with @topic, @id and @version;
+1. every event's digest: SHA-256 over its canonical JSON (sorted keys, no spaces; ids, times and decimals as
+   text) with @topic, @id and @version;
 2. the chain: each event names the digest of the one before (the first names 64 zeros), versions 1, 2, 3...;
 3. the export's checkpoint: signed (Ed25519) by the deployment's key over the record, its last version, the head
    digest, the number of events and the SHA-256 of events.jsonl. Give the public key you received from the
@@ -24,8 +25,23 @@ def canonical(content):
     return json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
 
 
+def plain(value):
+    """The state as its digest reads it: the store writes ids, times and decimals as {"_type_", "_data_"}."""
+    if isinstance(value, dict):
+        kind = value.get("_type_")
+        if kind in ("datetime_iso", "decimal_str") and set(value) == {"_type_", "_data_"}:
+            return value["_data_"]
+        if kind == "uuid_hex" and set(value) == {"_type_", "_data_"}:
+            h = value["_data_"]
+            return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
 def digest_of(event):
-    content = {k: v for k, v in event["state"].items() if k not in EXCLUDED}
+    content = {k: plain(v) for k, v in event["state"].items() if k not in EXCLUDED}
     content["@topic"] = event["topic"]
     content["@id"] = event["originator_id"]
     content["@version"] = event["version"]

@@ -1,6 +1,6 @@
 """A case's verifiable export: a zip streamed in constant memory that a court's expert checks without Pathways.
 
-The bundle holds `events.jsonl` (every stored event of the case, its state in plain JSON as its digest covers it),
+The bundle holds `events.jsonl` (every stored event of the case, its state the stored JSON as written),
 `checkpoint.json` (the case's head signed at export with PATHWAYS_SIGNING_KEY_FILE), `manifest.json` (what is in
 it, the public key and its id) and `verify.py` (coordination/bundle_verifier.py: the standard library and
 `cryptography` only). docs/verifying-an-export.md gives the procedure.
@@ -20,11 +20,10 @@ from uuid import UUID
 from coordination import access
 from coordination.commands import Outcome, Session, Target, translated_store_errors
 from coordination.context import RequestContext
-from coordination.integrity import decoded_state
 from coordination.investigations import KIND
 from coordination.ledger import Ledger
+from coordination.signed_heads import content_of
 from coordination.signing import Signer
-from domain.chain import plain
 
 # The whole case, every partner's entries included: only its owner exports it (a partner's view hides what a
 # third agency added, and a filtered chain proves nothing).
@@ -71,32 +70,34 @@ class CaseExport:
         """The bundle's bytes, a piece at a time, with no access check (the use case's, or the operator's CLI)."""
         out = _Chunks()
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
-            events_hash, count, head = hashlib.sha256(), 0, None
+            events_hash, count, last = hashlib.sha256(), 0, b"{}"
             with bundle.open("events.jsonl", "w") as events:
-                for line, digest in self._event_lines(record_id):
+                for line, content in self._event_lines(record_id):
                     events.write(line)
                     events_hash.update(line)
-                    count, head = count + 1, digest
+                    count, last = count + 1, content
                     if count % BATCH == 0:
                         if progress is not None:
                             progress(count)
                         yield out.take()
+            head = json.loads(last).get("digest")
             checkpoint = self._checkpoint(record_id, count, head, events_hash.hexdigest())
             bundle.writestr("checkpoint.json", json.dumps(checkpoint, indent=2))
             bundle.writestr("manifest.json", json.dumps(self._manifest(record_id, count, exported_by), indent=2))
             bundle.writestr("verify.py", VERIFIER.read_text())
         yield out.take()
 
-    def _event_lines(self, record_id: UUID) -> Iterator[tuple[bytes, str]]:
-        """Each stored event as one JSON line, read a page at a time."""
+    def _event_lines(self, record_id: UUID) -> Iterator[tuple[bytes, bytes]]:
+        """Each stored event as one JSON line, its state the stored JSON as written (not decoded and encoded again:
+        the verifier reads the store's three encodings of ids, times and decimals); a page at a time."""
         after = 0
         while True:
             page = list(self.ledger.recorder.select_events(record_id, gt=after, limit=BATCH))
             for stored in page:
-                state = plain(decoded_state(self.ledger, stored.state))
-                line = {"topic": stored.topic, "originator_id": str(stored.originator_id),
-                        "version": stored.originator_version, "state": state}
-                yield (json.dumps(line, sort_keys=True) + "\n").encode(), state.get("digest")
+                content = content_of(self.ledger, stored.state)
+                head = json.dumps({"originator_id": str(stored.originator_id), "topic": stored.topic,
+                                   "version": stored.originator_version})
+                yield head[:-1].encode() + b', "state": ' + content + b"}\n", content
             if len(page) < BATCH:
                 return
             after = page[-1].originator_version

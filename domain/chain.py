@@ -27,11 +27,6 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"cannot put {type(value).__name__} in a digest")
 
 
-def plain(content: dict[str, Any]) -> dict[str, Any]:
-    """The content in plain JSON types, as its digest reads it (ids and times as text, decimals as strings)."""
-    return json.loads(json.dumps(content, default=_plain))
-
-
 def canonical(content: dict[str, Any]) -> bytes:
     """The event's content as canonical JSON: sorted keys, no spaces, plain types."""
     return json.dumps(content, sort_keys=True, separators=(",", ":"), default=_plain).encode()

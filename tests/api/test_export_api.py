@@ -27,6 +27,13 @@ def exported(client: Any, tmp_path: Path) -> tuple[Path, Any]:
     case = open_case(client)
     for summary in ("first meeting", "second meeting"):
         write(client, case, "POST", "/actions", {"kind": "interview", "summary": summary}, status=201)
+    # A subject (its id) and a correction of an action's time: every encoding the store writes, in the bundle.
+    write(client, case, "POST", "/subjects", {"kind": "person", "name": "Juan Perez", "role": "transporter",
+                                              "identifiers": [{"type": "phone", "value": "+52 962 123 4567"}]},
+          status=201)
+    write(client, case, "POST", "/corrections", {"corrects": 2, "changes": {"occurred_at": "2026-01-05T10:00:00Z"},
+                                                 "reason": "it happened in January"}, status=201,
+          If_Match=f'"{case.version}"')
     response = client.get(f"{case.url}/export", headers=as_("hsi_agent"))
     assert response.status_code == 200 and response.mimetype == "application/zip"
     bundle = tmp_path / "bundle.zip"
