@@ -18,17 +18,15 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import secrets
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import pg_exec, store_env
+from bench.harness import say, store_env, throwaway_store
 from coordination import bootstrap
 from coordination.config import Settings
 from coordination.context import RequestContext
@@ -38,9 +36,6 @@ AGENT = RequestContext(Actor("alice", "HSI", "Alice", frozenset({"agent"})), "be
 STORE_NAMES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 BATCH = 1_000
 
-
-def say(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
 
 
 def fill(services: Any, events: int) -> Any:
@@ -71,9 +66,7 @@ def timed(call: Any, runs: int) -> dict[str, float]:
 
 
 def bench_store(store: str, args: argparse.Namespace) -> dict[str, Any]:
-    tmp = Path(tempfile.mkdtemp(prefix=f"pathways-history-{store}-"))
-    schema = f"bench_{secrets.token_hex(4)}" if store == "postgres" else None
-    try:
+    with throwaway_store(store, "history") as (tmp, schema):
         settings = Settings.from_env(store_env(store, tmp, schema, secrets.token_hex(16)))
         bootstrap.migrate(settings)
         services = bootstrap.build(settings)
@@ -105,11 +98,6 @@ def bench_store(store: str, args: argparse.Namespace) -> dict[str, Any]:
             services.close()
             if fresh is not None:
                 fresh.close()
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if schema is not None:
-            for name in (schema, f"{schema}_audit"):
-                pg_exec(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
 
 
 def markdown(results: list[dict[str, Any]]) -> str:

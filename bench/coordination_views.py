@@ -27,9 +27,7 @@ import dataclasses
 import json
 import random
 import secrets
-import shutil
 import sys
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -37,7 +35,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import pg_exec, store_env
+from bench.harness import say, store_env, throwaway_store
 from bench.plan_fill import settle_store
 from bench.views_fill import Filler
 from bench.workload import AGENCIES, BATCH_EVENTS, EPOCH
@@ -53,9 +51,6 @@ GOAL_SHARE = 0.25
 STORE_NAMES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 COORDINATOR = RequestContext(Actor("cora", "OCG", "Cora", frozenset({"coordinator"})), "bench")
 
-
-def say(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
 
 
 def agent(agency: str) -> RequestContext:
@@ -192,10 +187,8 @@ def fill(store: str, settings: Settings, operations: int, result: dict[str, Any]
 
 
 def bench_store(store: str, args: argparse.Namespace) -> dict[str, Any]:
-    tmp = Path(tempfile.mkdtemp(prefix=f"pathways-views-{store}-"))
-    schema = f"bench_{secrets.token_hex(4)}" if store == "postgres" else None
-    result: dict[str, Any] = {"store": store, "schema": schema}
-    try:
+    with throwaway_store(store, "views") as (tmp, schema):
+        result: dict[str, Any] = {"store": store, "schema": schema}
         settings = settings_of(store, tmp, schema)
         say(f"[{store}] fill: {args.operations:,} operations")
         fill(store, settings, args.operations, result)
@@ -210,11 +203,6 @@ def bench_store(store: str, args: argparse.Namespace) -> dict[str, Any]:
         finally:
             services.close()
         return result
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if schema is not None:
-            for name in (schema, f"{schema}_audit"):
-                pg_exec(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
 
 
 # --------------------------------------------------------------------------------------------- report

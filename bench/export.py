@@ -16,9 +16,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import secrets
-import shutil
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -27,16 +25,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.case_history import AGENT, STORE_NAMES, fill
-from bench.harness import pg_exec, store_env
+from bench.harness import say, store_env, throwaway_store
 from coordination import bootstrap
 from coordination.config import Settings
 from coordination.signing import new_private_key_pem
 
 PAGE = 500
 
-
-def say(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
 
 
 def rss_mib() -> float:
@@ -94,9 +89,7 @@ def phase(name: str, store: str, call: Any, events: int) -> dict[str, Any]:
 
 
 def bench_store(store: str, args: argparse.Namespace) -> dict[str, Any]:
-    tmp = Path(tempfile.mkdtemp(prefix=f"pathways-export-{store}-"))
-    schema = f"bench_{secrets.token_hex(4)}" if store == "postgres" else None
-    try:
+    with throwaway_store(store, "export") as (tmp, schema):
         key = tmp / "signing.pem"
         key.write_bytes(new_private_key_pem())
         settings = dataclasses.replace(Settings.from_env(store_env(store, tmp / "data", schema,
@@ -120,11 +113,6 @@ def bench_store(store: str, args: argparse.Namespace) -> dict[str, Any]:
                     "bundle_mib": round(bundle.stat().st_size / 2**20)}
         finally:
             services.close()
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if schema is not None:
-            for name in (schema, f"{schema}_audit"):
-                pg_exec(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
 
 
 def markdown(results: list[dict[str, Any]]) -> str:

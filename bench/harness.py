@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
+import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +127,20 @@ def pg_exec(sql: str) -> None:
     with psycopg.connect(dbname=PG["POSTGRES_DBNAME"], host=PG["POSTGRES_HOST"], port=int(PG["POSTGRES_PORT"]),
                          user=PG["POSTGRES_USER"], password=PG["POSTGRES_PASSWORD"], autocommit=True) as conn:
         conn.execute(sql)
+
+
+@contextlib.contextmanager
+def throwaway_store(store: str, prefix: str) -> Iterator[tuple[Path, str | None]]:
+    """A temporary directory and, on PostgreSQL, a schema bench_<random> (and its _audit schema): both dropped after."""
+    tmp = Path(tempfile.mkdtemp(prefix=f"pathways-{prefix}-{store}-"))
+    schema = f"bench_{secrets.token_hex(4)}" if store == "postgres" else None
+    try:
+        yield tmp, schema
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if schema is not None:
+            for name in (schema, f"{schema}_audit"):
+                pg_exec(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
 
 
 def store_env(store: str, data_dir: Path, schema: str | None, secret: str) -> dict[str, str]:

@@ -14,27 +14,22 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import secrets
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.coordination_views import STORE_NAMES, fill, raw_read, say, settings_of
-from bench.harness import pg_exec
+from bench.coordination_views import STORE_NAMES, fill, raw_read, settings_of
+from bench.harness import say, throwaway_store
 from coordination import bootstrap
 from coordination.signing import Signer, new_private_key_pem
 
 
 def bench_store(store: str, args: argparse.Namespace) -> dict[str, Any]:
-    tmp = Path(tempfile.mkdtemp(prefix=f"pathways-verify-{store}-"))
-    schema = f"bench_{secrets.token_hex(4)}" if store == "postgres" else None
-    result: dict[str, Any] = {"store": store}
-    try:
+    with throwaway_store(store, "verify") as (tmp, schema):
+        result: dict[str, Any] = {"store": store}
         key = tmp / "signing.pem"
         key.write_bytes(new_private_key_pem())
         settings = dataclasses.replace(settings_of(store, tmp / "data", schema), signing_key_file=key)
@@ -55,11 +50,6 @@ def bench_store(store: str, args: argparse.Namespace) -> dict[str, Any]:
         finally:
             services.close()
         return result
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if schema is not None:
-            for name in (schema, f"{schema}_audit"):
-                pg_exec(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
 
 
 def markdown(results: list[dict[str, Any]]) -> str:

@@ -20,9 +20,9 @@ from uuid import UUID
 from coordination import access
 from coordination.commands import Outcome, Session, Target, translated_store_errors
 from coordination.context import RequestContext
+from coordination.integrity import stored_content
 from coordination.investigations import KIND
 from coordination.ledger import Ledger
-from coordination.signed_heads import content_of
 from coordination.signing import Signer
 
 # The whole case, every partner's entries included: only its owner exports it (a partner's view hides what a
@@ -94,7 +94,7 @@ class CaseExport:
         while True:
             page = list(self.ledger.recorder.select_events(record_id, gt=after, limit=BATCH))
             for stored in page:
-                content = content_of(self.ledger, stored.state)
+                content = stored_content(self.ledger, stored.state)
                 head = json.dumps({"originator_id": str(stored.originator_id), "topic": stored.topic,
                                    "version": stored.originator_version})
                 yield head[:-1].encode() + b', "state": ' + content + b"}\n", content

@@ -53,14 +53,19 @@ def intact_prefix(ledger: Ledger, aggregate_id: UUID) -> Any | None:
     return aggregate
 
 
-def decoded_state(ledger: Ledger, data: bytes) -> dict[str, Any]:
-    """A stored event's state as the transcoder decodes it (decrypted and decompressed first)."""
+def stored_content(ledger: Ledger, state: bytes) -> bytes:
+    """A stored event's content as written: decrypted and decompressed, not decoded."""
     mapper = ledger.mapper
     if mapper.cipher:
-        data = mapper.cipher.decrypt(data)
+        state = mapper.cipher.decrypt(state)
     if mapper.compressor:
-        data = mapper.compressor.decompress(data)
-    return mapper.transcoder.decode(data)
+        state = mapper.compressor.decompress(state)
+    return state
+
+
+def decoded_state(ledger: Ledger, data: bytes) -> dict[str, Any]:
+    """A stored event's state as the transcoder decodes it (decrypted and decompressed first)."""
+    return ledger.mapper.transcoder.decode(stored_content(ledger, data))
 
 
 def _link_problem(record: Any, state: dict[str, Any], previous: str, expected_version: int) -> str | None:

@@ -20,6 +20,7 @@ from typing import Any
 
 from coordination.audit import TABLE as AUDIT_TABLE
 from coordination.errors import CoordinationError
+from coordination.integrity import stored_content
 from coordination.ledger import Ledger
 from coordination.signing import Signer, signed_by
 
@@ -49,16 +50,6 @@ def link(digest: str, notification: Any, content: bytes) -> str:
     line = (f"{digest}|{notification.id}|{notification.originator_id}|{notification.originator_version}|"
             f"{notification.topic}|{hashlib.sha256(content).hexdigest()}")
     return hashlib.sha256(line.encode()).hexdigest()
-
-
-def content_of(ledger: Ledger, state: bytes) -> bytes:
-    """A stored event's content as written: decrypted and decompressed, not decoded."""
-    mapper = ledger.mapper
-    if mapper.cipher:
-        state = mapper.cipher.decrypt(state)
-    if mapper.compressor:
-        state = mapper.compressor.decompress(state)
-    return state
 
 
 def signature_hash(signature: str) -> str:
@@ -154,7 +145,7 @@ class SignedCheckpoints:
             if not batch:
                 break
             for notification in batch:
-                digest = link(digest, notification, content_of(self.ledger, notification.state))
+                digest = link(digest, notification, stored_content(self.ledger, notification.state))
             position, events = batch[-1].id, events + len(batch)
             if progress is not None:
                 progress(events, head)

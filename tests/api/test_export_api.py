@@ -95,9 +95,9 @@ def test_a_partner_may_not_export_the_case(client, tmp_path):
     problem(client.get(f"{case.url}/export", headers=as_("dea_agent")), 403)
 
 
-def test_the_bundle_streams_in_pieces(client, tmp_path):
+def test_the_bundle_holds_the_events_the_signed_checkpoint_the_manifest_and_the_verifier(client, tmp_path):
     case = open_case(client)
     response = client.get(f"{case.url}/export", headers=as_("hsi_agent"))
 
-    assert response.is_streamed and zipfile.ZipFile(io.BytesIO(response.get_data())).namelist() == [
+    assert zipfile.ZipFile(io.BytesIO(response.get_data())).namelist() == [
         "events.jsonl", "checkpoint.json", "manifest.json", "verify.py"]
