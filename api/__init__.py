@@ -12,11 +12,15 @@ from api import (
     case_clocks,
     conflicts,
     docs_assets,
+    evidence,
     health,
     hooks,
     investigations,
     operation_lifecycle,
     operations,
+    prosecution,
+    readiness,
+    referrals,
     resources,
     statistics,
 )
@@ -68,6 +72,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(case_clocks.blp)
     api.register_blueprint(statistics.blp)
     api.register_blueprint(conflicts.blp)
+    api.register_blueprint(evidence.blp)
+    api.register_blueprint(prosecution.blp)
+    api.register_blueprint(referrals.blp)
+    api.register_blueprint(readiness.blp)
     api.register_blueprint(board.blp)
     api.register_blueprint(audit_routes.blp)
     api.register_blueprint(health.blp)

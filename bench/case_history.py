@@ -26,7 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import say, store_env, throwaway_store
+from bench.harness import CIPHER_HELP, cipher_key, say, store_env, throwaway_store
 from coordination import bootstrap
 from coordination.config import Settings
 from coordination.context import RequestContext
@@ -67,7 +67,8 @@ def timed(call: Any, runs: int) -> dict[str, float]:
 
 def bench_store(store: str, args: argparse.Namespace) -> dict[str, Any]:
     with throwaway_store(store, "history") as (tmp, schema):
-        settings = Settings.from_env(store_env(store, tmp, schema, secrets.token_hex(16)))
+        settings = dataclasses.replace(Settings.from_env(store_env(store, tmp, schema, secrets.token_hex(16))),
+                                       cipher_key=cipher_key(args.cipher))
         bootstrap.migrate(settings)
         services = bootstrap.build(settings)
         fresh = None
@@ -116,6 +117,7 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--stores", default="sqlite,postgres")
+    parser.add_argument("--cipher", action="store_true", help=CIPHER_HELP)
     args = parser.parse_args()
     print(markdown([bench_store(store, args) for store in args.stores.split(",")]))
     return 0

@@ -25,7 +25,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.case_history import AGENT, STORE_NAMES, fill
-from bench.harness import say, store_env, throwaway_store
+from bench.harness import CIPHER_HELP, cipher_key, say, store_env, throwaway_store
 from coordination import bootstrap
 from coordination.config import Settings
 from coordination.signing import new_private_key_pem
@@ -93,7 +93,8 @@ def bench_store(store: str, args: argparse.Namespace) -> dict[str, Any]:
         key = tmp / "signing.pem"
         key.write_bytes(new_private_key_pem())
         settings = dataclasses.replace(Settings.from_env(store_env(store, tmp / "data", schema,
-                                                                   secrets.token_hex(16))), signing_key_file=key)
+                                                                   secrets.token_hex(16))), signing_key_file=key,
+                                       cipher_key=cipher_key(args.cipher))
         bootstrap.migrate(settings)
         services = bootstrap.build(settings)
         try:
@@ -132,6 +133,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--stores", default="sqlite,postgres")
+    parser.add_argument("--cipher", action="store_true", help=CIPHER_HELP)
     args = parser.parse_args()
     print(markdown([bench_store(store, args) for store in args.stores.split(",")]))
     return 0

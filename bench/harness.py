@@ -143,6 +143,16 @@ def throwaway_store(store: str, prefix: str) -> Iterator[tuple[Path, str | None]
                 pg_exec(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
 
 
+def cipher_key(on: bool) -> str | None:
+    """A fresh PATHWAYS_CIPHER_KEY when a bench runs `--cipher` (events encrypted and compressed at rest), else None."""
+    import base64
+
+    return base64.b64encode(secrets.token_bytes(32)).decode() if on else None
+
+
+CIPHER_HELP = "with PATHWAYS_CIPHER_KEY set: events encrypted (AES) and compressed at rest, as in production"
+
+
 def store_env(store: str, data_dir: Path, schema: str | None, secret: str) -> dict[str, str]:
     env = _base_env()
     env.update(PATHWAYS_STORE=store, PATHWAYS_DATA_DIR=str(data_dir), PATHWAYS_AUTH_DEV_SECRET=secret)

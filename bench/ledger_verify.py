@@ -22,7 +22,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.coordination_views import STORE_NAMES, fill, raw_read, settings_of
-from bench.harness import say, throwaway_store
+from bench.harness import CIPHER_HELP, cipher_key, say, throwaway_store
 from coordination import bootstrap
 from coordination.signing import Signer, new_private_key_pem
 
@@ -32,7 +32,8 @@ def bench_store(store: str, args: argparse.Namespace) -> dict[str, Any]:
         result: dict[str, Any] = {"store": store}
         key = tmp / "signing.pem"
         key.write_bytes(new_private_key_pem())
-        settings = dataclasses.replace(settings_of(store, tmp / "data", schema), signing_key_file=key)
+        settings = dataclasses.replace(settings_of(store, tmp / "data", schema), signing_key_file=key,
+                                       cipher_key=cipher_key(args.cipher))
         fill(store, settings, args.operations, result)
         say(f"[{store}] filled: {result['log_position']:,} events")
         services = bootstrap.build(settings)
@@ -67,6 +68,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--operations", type=int, default=50_000)
     parser.add_argument("--stores", default="sqlite,postgres")
+    parser.add_argument("--cipher", action="store_true", help=CIPHER_HELP)
     args = parser.parse_args()
     print(markdown([bench_store(store, args) for store in args.stores.split(",")]))
     return 0

@@ -13,11 +13,14 @@ from uuid import UUID
 from coordination.context import RequestContext, Touched
 from coordination.errors import CoordinationError, Forbidden, NotFound
 from domain.envelope import Actor
+from domain.investigation import PROSECUTION
 
 CASE_READERS = frozenset({"agent", "supervisor", "analyst"})
 COORDINATORS = frozenset({"coordinator"})  # the operations coordination group: sees across agencies by role
 CASE_WRITERS = frozenset({"agent", "supervisor"})
 AUDIT_READERS = frozenset({"auditor"})
+PROSECUTORS = frozenset({"prosecutor"})  # read what was referred to their office (domain.investigation.PROSECUTION)
+AUTHOR = "author"  # the access of the agency that added a record to a case (coordination.case_records)
 
 
 class Guarded(Protocol):
@@ -50,7 +53,9 @@ class Policy:
     readers: frozenset[str] = CASE_READERS  # roles that may see such a record at all
 
 
-READ = Policy("reading", frozenset({"owner", "contribute", "read", "planner"}))
+# Prosecutors read a case from its referral's submission on; every write of theirs is refused by role.
+READ = Policy("reading", frozenset({"owner", "contribute", "read", AUTHOR, PROSECUTION}),
+              readers=CASE_READERS | PROSECUTORS)
 CONTRIBUTE = Policy("adding to", frozenset({"owner", "contribute"}), CASE_WRITERS,
                     "your agency may read this {kind} but not add to it")
 MANAGE = Policy("managing", frozenset({"owner"}), CASE_WRITERS, "only the owning agency manages this {kind}")
@@ -86,7 +91,7 @@ def check(policy: Policy, kind: type[G], record: G | None, ctx: RequestContext, 
     name = kind.type_name or "record"
     try:
         require_role(ctx.actor, policy.readers, f"reading {_a(name)}")
-        level = (judge or record).access_of(ctx.actor.agency) if record is not None else None
+        level = seen_level(ctx.actor, (judge or record).access_of(ctx.actor.agency)) if record is not None else None
         if record is None or level is None:
             raise NotFound(f"no such {name}")
         if policy.writers is not None:
@@ -98,6 +103,14 @@ def check(policy: Policy, kind: type[G], record: G | None, ctx: RequestContext, 
             refusal.touched = touched(record)
         raise
     return record
+
+
+def seen_level(actor: Actor, level: str | None) -> str | None:
+    """The access an agency's level gives this caller: a prosecutor sees a case only through a referral to their
+    office (never their agency's own cases), and the other roles never through one."""
+    if level == PROSECUTION or actor.roles <= PROSECUTORS:
+        return level if level == PROSECUTION and actor.has_any_role(*PROSECUTORS) else None
+    return level
 
 
 @dataclass(frozen=True)

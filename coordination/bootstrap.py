@@ -14,6 +14,7 @@ from coordination.audit import AuditTrail
 from coordination.audit_spool import AuditSpool
 from coordination.board import Board
 from coordination.case_clocks import Clocks
+from coordination.case_files import CaseFiles
 from coordination.case_history import CaseHistory
 from coordination.case_listing import CaseListing
 from coordination.cipher import AUDIT, READ_MODELS, FieldCipher, at_rest
@@ -22,6 +23,7 @@ from coordination.config import Settings
 from coordination.conflicts import Conflicts
 from coordination.deconfliction import Deconfliction
 from coordination.errors import StoreUnavailable
+from coordination.evidence import Evidence
 from coordination.export import CaseExport
 from coordination.history import History
 from coordination.investigations import Investigations
@@ -29,6 +31,8 @@ from coordination.ledger import Ledger, ledger_env
 from coordination.notification_bell import NotificationBell
 from coordination.operation_lifecycle import OperationLifecycle
 from coordination.operations import Operations
+from coordination.readiness import Readiness
+from coordination.referrals import Referrals
 from coordination.resource_listing import ResourceListing
 from coordination.resources import Resources
 from coordination.signed_heads import SignedCheckpoints
@@ -39,11 +43,12 @@ from coordination.wal_checkpoints import Checkpointer
 from projections.case_clocks import CaseClockQuery, CaseClocks
 from projections.case_list import CaseList, CaseListQuery
 from projections.deconfliction_board import BoardQuery, DeconflictionBoard
+from projections.readiness import ReadinessBoard, ReadinessQuery
 from projections.resources import ResourceQuery, ResourceRegister
 from projections.runner import ProjectionRunner
 from projections.statistics import OperationStatistics, StatisticsQuery
 
-PROJECTIONS = (CaseList, DeconflictionBoard, ResourceRegister, CaseClocks, OperationStatistics)
+PROJECTIONS = (CaseList, DeconflictionBoard, ResourceRegister, CaseClocks, OperationStatistics, ReadinessBoard)
 SQLITE_FILES = ("ledger.db", "views.db", "audit.db")
 log = logging.getLogger(__name__)
 
@@ -73,6 +78,10 @@ class Services:
     anchors: ChainAnchors
     signed_heads: SignedCheckpoints
     export: CaseExport
+    evidence: Evidence
+    case_files: CaseFiles
+    referrals: Referrals
+    prosecution_readiness: Readiness  # of cases, for prosecution (readiness() is the deployment's, for /readyz)
     checkpoints: Checkpointer | None = None  # SQLite only: its logs, checkpointed in the background
 
     def readiness(self) -> dict[str, Any]:
@@ -168,6 +177,11 @@ def build(settings: Settings, *, create_tables: bool = False) -> Services:
         anchors=anchors,
         signed_heads=SignedCheckpoints(audit_db, ledger, signer),
         export=CaseExport(ledger, signer),
+        evidence=Evidence(commands),
+        case_files=CaseFiles(commands),
+        referrals=Referrals(commands, access_kept=settings.referral_access_kept),
+        prosecution_readiness=Readiness(ReadinessQuery(views_db, runner), ledger=ledger,
+                                        read_wait_max=settings.read_wait_max, unavailable=(DatabaseUnavailable,)),
         case_listing=CaseListing(
             CaseListQuery(views_db, runner, views_cipher), ledger=ledger, read_wait_max=settings.read_wait_max,
             unavailable=(DatabaseUnavailable,),

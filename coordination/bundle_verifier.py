@@ -4,8 +4,10 @@ Needs only Python 3.9+ and the `cryptography` package. It checks, and prints as 
 1. every event's digest: SHA-256 over its canonical JSON (sorted keys, no spaces; ids, times and decimals as
    text) with @topic, @id and @version;
 2. the chain: each event names the digest of the one before (the first names 64 zeros), versions 1, 2, 3...;
-3. the export's checkpoint: signed (Ed25519) by the deployment's key over the record, its last version, the head
-   digest, the number of events and the SHA-256 of events.jsonl. Give the public key you received from the
+3. each record the case's chain names (its evidence, its file, its referrals, in records/): the same checks, and
+   that none the case names is missing;
+4. the export's checkpoint: signed (Ed25519) by the deployment's key over the case and each of its records: last
+   version, head digest and the SHA-256 of its file. Give the public key you received from the
    deployment by another channel (--public-key); the one in the bundle is only used when you give none, and then
    proves only that the bundle is consistent, not where it came from.
 Exit status: 0 valid and signed; 1 broken; 3 the chain is intact but the bundle is unsigned.
@@ -19,6 +21,7 @@ import zipfile
 
 GENESIS = "0" * 64
 EXCLUDED = {"digest", "class_version"}
+ATTACHED = "domain.investigation:Investigation.RecordAttached"
 
 
 def canonical(content):
@@ -76,16 +79,53 @@ def check_signature(checkpoint, public_pem):
     return True
 
 
+def lines_of(raw):
+    return [line for line in raw.decode().split("\n") if line]
+
+
+def named_records(lines):
+    """The records the case's chain says were added to it: {record id: type}."""
+    named = {}
+    for line in lines:
+        event = json.loads(line)
+        if event["topic"] == ATTACHED:
+            named[plain(event["state"]["record_id"])] = event["state"]["record_type"]
+    return named
+
+
+def check_record(bundle, entry, signed):
+    """A record of the case: its chain, and the head the checkpoint signed for it (None: not signed)."""
+    try:
+        raw = bundle.read(entry["file"])
+    except KeyError:
+        return {"record_id": entry["record_id"], "problem": "a record the case names is missing from the bundle"}
+    events, head, broken = check_chain(lines_of(raw))
+    if broken is not None:
+        return {"record_id": entry["record_id"], **broken}
+    if signed is not None and signed != {"record_id": entry["record_id"], "version": events, "head": head,
+                                         "events_sha256": hashlib.sha256(raw).hexdigest()}:
+        return {"record_id": entry["record_id"], "problem": "its events are not the ones the checkpoint signed"}
+    return None
+
+
 def verify(bundle_path, public_pem=None):
     with zipfile.ZipFile(bundle_path) as bundle:
         raw_events = bundle.read("events.jsonl")
         checkpoint = json.loads(bundle.read("checkpoint.json"))
         manifest = json.loads(bundle.read("manifest.json"))
-    lines = [line for line in raw_events.decode().split("\n") if line]
-    events, head, broken = check_chain(lines)
-    report = {"record_id": manifest["record_id"], "events_checked": events, "head": head, "first_broken": broken,
-              "signed": False, "signature_valid": None, "key_id": None}
-    payload = checkpoint.get("payload")
+        lines = lines_of(raw_events)
+        events, head, broken = check_chain(lines)
+        payload = checkpoint.get("payload")
+        signed = {r["record_id"]: r for r in (payload or {}).get("records", [])}
+        entries = {r["record_id"]: r for r in manifest.get("records", [])}
+        named = named_records(lines)
+        for record_id, kind in named.items():
+            entry = entries.get(record_id, {"record_id": record_id, "file": f"records/{kind}/{record_id}.jsonl"})
+            problem = None if broken else check_record(bundle, entry, signed.get(record_id) if payload else None)
+            if problem is not None:
+                broken = {"version": None, **problem}
+    report = {"record_id": manifest["record_id"], "events_checked": events, "records_checked": len(named),
+              "head": head, "first_broken": broken, "signed": False, "signature_valid": None, "key_id": None}
     if payload is not None:
         pem = public_pem or manifest["public_key"].encode()
         report.update(signed=True, key_id=payload.get("key_id"), signature_valid=check_signature(checkpoint, pem))

@@ -18,6 +18,7 @@ from domain.deconfliction import MAX_BUFFER_M, MAX_PADDING, OPERATION_KINDS, Kin
 STORES = ("sqlite", "postgres")
 _SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _TRUE = {"y", "yes", "t", "true", "on", "1"}
+_FALSE = {"n", "no", "f", "false", "off", "0"}
 
 
 class ConfigError(Exception):
@@ -86,6 +87,8 @@ class Settings:
     # The Ed25519 private key that signs checkpoints of the ledger (kept outside both stores); None: unsigned.
     signing_key_file: Path | None = None
     checkpoint_seconds: float = 300.0  # how often the worker signs the ledger's head (when it has grown)
+    # Whether an office keeps reading a case whose referral it declined or returned (for the record).
+    referral_access_kept: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -106,6 +109,7 @@ class Settings:
             case_clocks=_case_clocks(env),
             signing_key_file=_signing_key_file(env),
             checkpoint_seconds=_number(env, "PATHWAYS_CHECKPOINT_SECONDS", 300.0, 1.0, 86_400.0),
+            referral_access_kept=_yes_no(env, "PATHWAYS_REFERRAL_ACCESS_KEPT", True),
         )
 
 
@@ -313,6 +317,15 @@ def _per_kind(env: dict[str, str], name: str, low: float, high: float) -> dict[s
             raise ConfigError(name, f"{kind!r} is not an operation kind ({', '.join(OPERATION_KINDS)})")
         values[kind] = _number({name: number}, name, 0, low, high)
     return values
+
+
+def _yes_no(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in _TRUE | _FALSE:
+        raise ConfigError(name, f"{raw!r} is neither yes nor no")
+    return raw in _TRUE
 
 
 def _number(env: dict[str, str], name: str, default: float, low: float, high: float) -> float:

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from coordination import access
 from coordination.anchors import ChainAnchors
+from coordination.case_records import may_see
 from coordination.commands import Outcome, Session, Target, translated_store_errors
 from coordination.context import RequestContext
 from coordination.errors import Damaged
@@ -89,14 +90,9 @@ class History:
         for name in record.references:
             # The id of a record the caller may not see is itself something they must not learn.
             target = entry["data"].get(name)
-            if target is not None and not self._may_see(session, ctx, UUID(target)):
+            if target is not None and not may_see(session, ctx, UUID(target)):
                 entry["data"][name] = None
         return entry
-
-    @staticmethod
-    def _may_see(session: Session, ctx: RequestContext, record_id: UUID) -> bool:
-        other = session.find(ChainedAggregate, record_id)
-        return other is not None and other.access_of(ctx.actor.agency) is not None
 
     def owner_of(self, record_id: UUID) -> str:
         """The agency that owns any stored record, for the audit record of a request that reached no use case.

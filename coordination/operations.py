@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 from coordination import access
+from coordination.case_records import case_record
 from coordination.commands import (
     CommandRunner,
     Outcome,
@@ -26,12 +26,11 @@ from domain.investigation import Investigation
 from domain.lifecycle import FROZEN
 from domain.operation import Operation
 from domain.operation_plan import checked_plan
-from domain.sharing import sees_contribution
 
 KIND = Operation
 # Only the planning agency changes or calls off its operation: a partner that sees the case reads it, and a
 # partner able to withdraw it could silence its deconfliction.
-PLANNER = access.Policy("changing", frozenset({"planner"}), access.CASE_WRITERS,
+PLANNER = access.Policy("changing", frozenset({access.AUTHOR}), access.CASE_WRITERS,
                         "only the agency that planned this {kind} changes it")
 
 
@@ -39,29 +38,8 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass(frozen=True)
-class SeenThroughCase:
-    """An operation is its planner's; whoever sees its investigation sees it too, by the third agency rule."""
-
-    operation: Operation
-    case: Investigation | None
-
-    def access_of(self, agency: str) -> str | None:
-        if self.operation.access_of(agency) == "owner":
-            return "planner"
-        if self.case is None:
-            return None
-        level = self.case.access_of(agency)
-        planner_visible = sees_contribution(agency, self.case.owning_agency, self.operation.owning_agency)
-        return level if planner_visible else None
-
-
-def through_case(session: Session, op: Operation, ctx: RequestContext) -> SeenThroughCase:
-    return SeenThroughCase(op, session.find(Investigation, op.investigation_id))
-
-
 def operation_target(op_id: UUID, policy: access.Policy) -> Target:
-    return Target(Operation, op_id, policy, via=through_case)
+    return case_record(Operation, op_id, policy)
 
 
 def operation_view(op: Operation) -> dict[str, Any]:

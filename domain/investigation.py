@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -16,12 +18,14 @@ from domain.sharing import sees_contribution
 from domain.subjects import subject_details
 from domain.vocabulary import ACTION_KINDS, SHARE_ACCESS, THREAT_DOMAINS
 
+PROSECUTION = "prosecution"  # the access of an office a referral was submitted to: its prosecutors read the case
+
 
 class Investigation(ChainedAggregate):
     """A case owned by one agency, visible to the agencies it is shared with."""
 
     type_name = "investigation"
-    references = frozenset({"merged_into"})
+    references = frozenset({"merged_into", "record_id", "referral_id"})
 
     if TYPE_CHECKING:  # state set by the events below; annotations at runtime would make it a dataclass
         case_number: str
@@ -35,6 +39,14 @@ class Investigation(ChainedAggregate):
         shares: dict[str, str]
         subjects: dict[str, dict[str, Any]]
         merged_into: UUID | None
+        attached: Sequence[Sequence[str]]  # (record type, id) of the records added to the case
+        prosecution: Mapping[str, str]  # office -> referral id: the offices whose prosecutors read the case
+    else:
+        # Set by events added after the first cases were stored: a snapshot taken before them has no such field,
+        # so each starts from an immutable class default that its events replace, never mutate. Not annotated at
+        # runtime, or the library would make them fields of the class.
+        attached = ()
+        prosecution = MappingProxyType({})
 
     class Opened(ChainedAggregate.Created):
         case_number: str
@@ -93,6 +105,34 @@ class Investigation(ChainedAggregate):
 
         note: str
         # Nothing to keep: the clocks are the read model's (projections/case_clocks.py).
+
+    class RecordAttached(ChainedAggregate.Event):
+        """A record of its own (an evidence item, the case file, a referral) was added to the case: the case's
+        chain names it, so its history and export cover it."""
+
+        record_type: str
+        record_id: UUID
+
+        def apply(self, inv: Investigation) -> None:
+            inv.attached = (*inv.attached, (self.record_type, str(self.record_id)))
+
+    class ReferredForProsecution(ChainedAggregate.Event):
+        """A referral was submitted: from now on that office's prosecutors read the case."""
+
+        office: str
+        referral_id: UUID
+
+        def apply(self, inv: Investigation) -> None:
+            inv.prosecution = {**inv.prosecution, self.office: str(self.referral_id)}
+
+    class ProsecutionAccessEnded(ChainedAggregate.Event):
+        """The office's referral was declined or returned and the deployment does not keep its read access."""
+
+        office: str
+        referral_id: UUID
+
+        def apply(self, inv: Investigation) -> None:
+            inv.prosecution = {k: v for k, v in inv.prosecution.items() if k != self.office}
 
     class EntryCorrected(ChainedAggregate.Event):
         corrects: int
@@ -249,19 +289,42 @@ class Investigation(ChainedAggregate):
         return {"version": event.originator_version, "kind": kind, "author": actor["sub"],
                 "agency": actor["agency"], "subject_id": str(subject_id) if subject_id else None}
 
+    def attach(self, *, record_type: str, record_id: UUID, envelope: Envelope) -> None:
+        """Name a record added to the case in the case's own chain (in the same save as the record)."""
+        self._record(self.RecordAttached, envelope=envelope, record_type=record_type, record_id=record_id)
+
+    def attached_ids(self, record_type: str) -> list[UUID]:
+        """The records of one type added to the case, in the order they were added."""
+        return [UUID(record_id) for kind, record_id in self.attached if kind == record_type]
+
+    def refer(self, *, office: str, referral_id: UUID, envelope: Envelope) -> None:
+        """Open the case to the prosecutors of `office`, read only, from a referral's submission."""
+        self._record(self.ReferredForProsecution, envelope=envelope, office=office, referral_id=referral_id)
+
+    def end_prosecution_access(self, *, office: str, referral_id: UUID, envelope: Envelope) -> None:
+        """Close the case to an office again, when its referral ended and access is not kept for the record."""
+        if self.prosecution.get(office) == str(referral_id):
+            self._record(self.ProsecutionAccessEnded, envelope=envelope, office=office, referral_id=referral_id)
+
     def access_of(self, agency: str) -> str | None:
-        """What an agency may do with the case: owner, contribute, read, or nothing."""
+        """What an agency may do with the case: owner, contribute, read, prosecution (its prosecutors read a
+        case referred to it), or nothing."""
         if agency == self.owning_agency:
             return "owner"
-        return self.shares.get(agency)
+        return self.shares.get(agency) or (PROSECUTION if agency in self.prosecution else None)
 
     def sees_event(self, agency: str, event: Any) -> bool:
         """Third agency rule: a partner sees the owner's entries and its own, only its own share, and a
         correction only if it may see the entry corrected."""
         if not super().sees_event(agency, event):
             return False
-        concerns = event.agency if isinstance(event, (self.Shared, self.ShareRevoked)) else getattr(
-            event, "entry_agency", None)
+        concerns: str | None
+        if isinstance(event, (self.Shared, self.ShareRevoked)):
+            concerns = event.agency
+        elif isinstance(event, (self.ReferredForProsecution, self.ProsecutionAccessEnded)):
+            concerns = event.office
+        else:
+            concerns = getattr(event, "entry_agency", None)
         return concerns is None or sees_contribution(agency, self.owning_agency, concerns)
 
     def _refuse_if_frozen(self) -> None:

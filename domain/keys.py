@@ -41,6 +41,10 @@ class NaturalKeys:
         """The id of the case with this case number: one case per number, enforced by the store."""
         return uuid5(self.namespace, f"investigation:{case_number}")
 
+    def case_file(self, investigation_id: UUID) -> UUID:
+        """The id of a case's prosecution file: one per case, enforced by the store."""
+        return uuid5(self.namespace, f"case-file:{investigation_id}")
+
     def case_sequence(self, agency: str, year: int) -> UUID:
         """The id of the counter of an agency's case numbers in a year."""
         return uuid5(self.counters or self.namespace, f"case-sequence:{agency}:{year}")

@@ -24,6 +24,7 @@ CALLERS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "fbi_agent": ("frank", "FBI", ("agent",)),
     "tciu_agent": ("tomas", "TCIU-EC", ("agent",)),
     "ocg_coordinator": ("cora", "OCG", ("coordinator",)),
+    "usao_prosecutor": ("paula", "USAO-SDFL", ("prosecutor",)),
 }
 
 
@@ -130,3 +131,26 @@ def plan_body(investigation_id: str, *, lat: float = 25.7617, lon: float = -80.1
 def plan(client: Any, case: Case, caller: str = "hsi_agent", **fields: Any) -> dict[str, Any]:
     """Plan an operation of `case` as `caller`; returns the checked operation."""
     return created(client.post(OPERATIONS, json=plan_body(case.id, **fields), headers=as_(caller)))
+
+
+REFERRALS = f"{API}/referrals"
+OFFICE = "USAO-SDFL"  # the office of the "usao_prosecutor" caller
+
+
+def referral_step(client: Any, referral: dict[str, Any], verb: str, caller: str, body: dict[str, Any] | None = None,
+                  status: int = 200) -> dict[str, Any]:
+    """Take a step of a referral as `caller`, naming the version last seen; returns the referral after it."""
+    response = client.post(f"{REFERRALS}/{referral['id']}/{verb}", json=body or {},
+                           headers=as_(caller, If_Match=f'"{referral["version"]}"'))
+    return created(response, status)
+
+
+def submitted_referral(client: Any, case: Case, *, office: str = OFFICE, charge_ids: list[str] | None = None,
+                       ) -> dict[str, Any]:
+    """HSI refers the case to `office`: drafted by its agent, approved by its supervisor, submitted."""
+    drafted = created(client.post(f"{case.url}/referrals", headers=as_("hsi_agent"),
+                                  json={"office": office, "charge_ids": charge_ids or [], "memo": "Ready to charge"}))
+    approved = referral_step(client, drafted, "approve", "hsi_supervisor", {"note": "approved"})
+    submitted = referral_step(client, approved, "submit", "hsi_agent")
+    case.version += 2  # the case names the referral when drafted, and the office when it is submitted
+    return submitted

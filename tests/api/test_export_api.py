@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from coordination.signing import new_private_key_pem
-from tests.api.support import as_, open_case, problem, write
+from tests.api.support import as_, created, open_case, problem, write
 
 
 @pytest.fixture
@@ -50,16 +50,16 @@ def run_verifier(bundle: Path, tmp_path: Path) -> tuple[int, dict[str, Any]]:
     return done.returncode, json.loads(done.stdout)
 
 
-def rewritten(bundle: Path, tmp_path: Path, change: Any) -> Path:
-    """The bundle with events.jsonl changed by `change` (lines -> lines)."""
+def rewritten(bundle: Path, tmp_path: Path, change: Any, name: str = "events.jsonl") -> Path:
+    """The bundle with one file (events.jsonl unless told) changed by `change` (lines -> lines)."""
     source = zipfile.ZipFile(bundle)
     out = tmp_path / "changed.zip"
     with zipfile.ZipFile(out, "w") as target:
-        for name in source.namelist():
-            data = source.read(name)
-            if name == "events.jsonl":
+        for member in source.namelist():
+            data = source.read(member)
+            if member == name:
                 data = "".join(change(data.decode().splitlines(keepends=True))).encode()
-            target.writestr(name, data)
+            target.writestr(member, data)
     return out
 
 
@@ -101,3 +101,55 @@ def test_the_bundle_holds_the_events_the_signed_checkpoint_the_manifest_and_the_
 
     assert zipfile.ZipFile(io.BytesIO(response.get_data())).namelist() == [
         "events.jsonl", "checkpoint.json", "manifest.json", "verify.py"]
+
+
+def exported_with_records(client: Any, tmp_path: Path) -> tuple[Path, dict[str, Any]]:
+    """A case with an evidence item handed over once and a proposed charge, exported."""
+    case = open_case(client)
+    item = created(client.post(f"{case.url}/evidence", headers=as_("hsi_agent"), json={
+        "description": "Ledger", "kind": "document", "seized_at": "2026-11-02T06:15:00Z", "custodian": "SA M",
+        "location": "Vault"}))
+    created(client.post(f"/api/v1/evidence/{item['id']}/transfers", headers=as_("hsi_agent"), json={
+        "from": "SA M", "to": "Lab", "at": "2026-11-03T09:00:00Z", "purpose": "lab", "seal_intact": True}))
+    created(client.post(f"{case.url}/charges", headers=as_("hsi_agent"), json={"statute": "8 U.S.C. 1324"}))
+    bundle = tmp_path / "records.zip"
+    bundle.write_bytes(client.get(f"{case.url}/export", headers=as_("hsi_agent")).get_data())
+    return bundle, item
+
+
+def test_an_export_carries_and_verifies_every_record_the_case_names(client, tmp_path):
+    bundle, item = exported_with_records(client, tmp_path)
+
+    status, report = run_verifier(bundle, tmp_path)
+
+    names = zipfile.ZipFile(bundle).namelist()
+    assert (status, report["records_checked"], f"records/evidence/{item['id'].replace('-', '')}.jsonl" in names) == (
+        0, 2, True)
+
+
+def test_an_edited_custody_transfer_in_the_bundle_is_named_by_the_verifier(client, tmp_path):
+    bundle, item = exported_with_records(client, tmp_path)
+    edited = rewritten(bundle, tmp_path, lambda lines: [line.replace('"Lab"', '"Someone else"') for line in lines],
+                       name=f"records/evidence/{item['id'].replace('-', '')}.jsonl")
+
+    status, report = run_verifier(edited, tmp_path)
+
+    assert (status, report["first_broken"]["record_id"], report["first_broken"]["version"]) == (1, item["id"], 2)
+
+
+def test_a_record_removed_from_the_bundle_is_named_by_the_verifier(client, tmp_path):
+    bundle, item = exported_with_records(client, tmp_path)
+    removed = without(bundle, tmp_path, f"records/evidence/{item['id'].replace('-', '')}.jsonl")
+
+    status, report = run_verifier(removed, tmp_path)
+
+    assert (status, report["first_broken"]["problem"]) == (1, "a record the case names is missing from the bundle")
+
+
+def without(bundle: Path, tmp_path: Path, name: str) -> Path:
+    source, out = zipfile.ZipFile(bundle), tmp_path / "cut.zip"
+    with zipfile.ZipFile(out, "w") as target:
+        for kept in source.namelist():
+            if kept != name:
+                target.writestr(kept, source.read(kept))
+    return out

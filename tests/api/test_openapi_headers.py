@@ -24,6 +24,8 @@ ABSENT = "absent"
 CASES_URL = "/api/v1/investigations"
 CASE_URL = CASES_URL + "/{investigation_id}"
 CONFLICT_URL = "/api/v1/deconfliction/conflicts/{conflict_id}"
+EVIDENCE_URL = "/api/v1/evidence/{evidence_id}"
+REFERRAL_URL = "/api/v1/referrals/{referral_id}"
 WRITE_OPERATIONS: dict[tuple[str, str], tuple[dict[str, Any] | None, str]] = {
     ("post", CASES_URL): ({"title": "Seed", "threat_domain": "cybercrime"}, ABSENT),
     ("post", CASE_URL + "/actions"): ({"kind": "interview", "summary": "x"}, OPTIONAL),
@@ -50,6 +52,26 @@ WRITE_OPERATIONS: dict[tuple[str, str], tuple[dict[str, Any] | None, str]] = {
     ("post", CONFLICT_URL + "/acknowledge"): ({}, OPTIONAL),
     ("post", CONFLICT_URL + "/resolve"): ({"resolution": "joint", "note": "one team"}, OPTIONAL),
     ("post", CONFLICT_URL + "/escalate"): ({"reason": "no agreement"}, OPTIONAL),
+    ("post", CASE_URL + "/evidence"): ({"description": "Phone", "kind": "physical", "seized_at": "2026-11-02T06:15:00Z",
+                                        "custodian": "SA Moreno", "location": "Vault 2"}, ABSENT),
+    ("post", EVIDENCE_URL + "/transfers"): ({"from": "SA Moreno", "to": "Lab", "at": "2026-11-03T09:00:00Z",
+                                             "purpose": "lab", "seal_intact": True}, OPTIONAL),
+    ("post", EVIDENCE_URL + "/lab-requests"): ({"lab": "FBI Lab", "analysis": "prints"}, OPTIONAL),
+    ("post", EVIDENCE_URL + "/lab-results"): (None, OPTIONAL),  # its body names the lab request: see _body
+    ("post", CASE_URL + "/charges"): ({"statute": "8 U.S.C. 1324(a)(1)(A)(ii)"}, ABSENT),
+    ("post", CASE_URL + "/charges/{charge_id}/support"): (None, OPTIONAL),  # names the item: see _body
+    ("post", CASE_URL + "/witnesses"): ({"name": "SA Ruiz", "kind": "law_enforcement", "agency": "HSI",
+                                         "anticipated_testimony": "the seizure"}, ABSENT),
+    ("post", CASE_URL + "/discovery"): ({"description": "Reports", "produced_to": "Defense counsel",
+                                        "produced_at": "2026-11-20", "bates_start": "HSI-0001",
+                                        "bates_end": "HSI-0040"}, ABSENT),
+    ("post", CASE_URL + "/disclosure-reviews"): ({"kind": "jencks", "agency": "HSI"}, ABSENT),
+    ("post", CASE_URL + "/referrals"): ({"office": "USAO-SDFL"}, ABSENT),
+    ("post", REFERRAL_URL + "/approve"): ({}, REQUIRED),
+    ("post", REFERRAL_URL + "/submit"): ({}, REQUIRED),
+    ("post", REFERRAL_URL + "/accept"): ({}, REQUIRED),
+    ("post", REFERRAL_URL + "/decline"): ({"reason": "insufficient_evidence", "memo": "m"}, REQUIRED),
+    ("post", REFERRAL_URL + "/return"): ({"memo": "more"}, REQUIRED),
 }
 
 
@@ -69,7 +91,31 @@ def _setup(client, case, path: str) -> dict[str, str]:
     if "{conflict_id}" in path:
         found = plan(client, open_case(client, "dea_agent"), "dea_agent")["deconfliction"]["conflicts"]
         ids["conflict_id"] = next(c["id"] for c in found if c["counterpart"]["agency"] == "HSI")
+    if "{evidence_id}" in path or "{charge_id}" in path:
+        item = client.post(f"{case.url}/evidence", headers=as_("hsi_supervisor"), json=WRITE_OPERATIONS[
+            ("post", CASE_URL + "/evidence")][0]).get_json()
+        asked = client.post(f"/api/v1/evidence/{item['id']}/lab-requests", headers=as_("hsi_supervisor"),
+                            json={"lab": "FBI Lab", "analysis": "prints"}).get_json()
+        ids.update(evidence_id=item["id"], request_id=asked["lab_requests"][0]["id"])
+    if "{charge_id}" in path:
+        proposed = client.post(f"{case.url}/charges", headers=as_("hsi_supervisor"),
+                               json={"statute": "8 U.S.C. 1324(a)(1)(A)(ii)"}).get_json()
+        ids["charge_id"] = proposed["created_id"]
+    if "{referral_id}" in path:
+        drafted = client.post(f"{case.url}/referrals", headers=as_("hsi_supervisor"), json={"office": "USAO-SDFL"})
+        ids["referral_id"] = drafted.get_json()["id"]
     return ids
+
+
+def _body(path: str, body: dict[str, Any] | None, case: Any, ids: dict[str, str]) -> dict[str, Any] | None:
+    """The body of a route that names what its setup made."""
+    if path == OPERATIONS:
+        return plan_body(case.id)
+    if path.endswith("/lab-results"):
+        return {"request_id": ids["request_id"], "findings": "two prints"}
+    if path.endswith("/support"):
+        return {"element": 0, "kind": "evidence", "ref": ids["evidence_id"]}
+    return body
 
 
 def _spec(client) -> dict[str, Any]:
@@ -103,8 +149,9 @@ def test_a_write_without_if_match_answers_428_only_where_if_match_is_declared_re
     body, mode = WRITE_OPERATIONS[key]
     case = open_case(client)
     share(client, case, "DEA", "read")
-    url = path.format(**_setup(client, case, path))
-    body = plan_body(case.id) if path == OPERATIONS else body
+    ids = _setup(client, case, path)
+    url = path.format(**ids)
+    body = _body(path, body, case, ids)
     caller = "ocg_coordinator" if path.endswith("/take") else "hsi_supervisor"
 
     response = client.open(url, method=method.upper(), json=body, headers=as_(caller))

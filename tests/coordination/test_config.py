@@ -182,3 +182,24 @@ def test_an_agency_may_have_its_own_review_clock():
 def test_an_unknown_clock_stops_start_up_naming_the_setting():
     with pytest.raises(ConfigError, match="PATHWAYS_CASE_CLOCKS"):
         Settings.from_env({**BASE, "PATHWAYS_CASE_CLOCKS": "DEA:closing=30"})
+
+
+def test_an_office_keeps_reading_a_case_it_declined_unless_told_otherwise():
+    kept = Settings.from_env(BASE).referral_access_kept
+    ended = Settings.from_env({**BASE, "PATHWAYS_REFERRAL_ACCESS_KEPT": "no"}).referral_access_kept
+    assert (kept, ended) == (True, False)
+
+
+def test_a_referral_access_setting_that_is_neither_yes_nor_no_is_refused():
+    assert refused_setting({**BASE, "PATHWAYS_REFERRAL_ACCESS_KEPT": "maybe"}) == "PATHWAYS_REFERRAL_ACCESS_KEPT"
+
+
+def test_the_composition_root_hands_the_referral_access_setting_to_the_referrals(tmp_path):
+    from coordination import bootstrap
+
+    settings = Settings.from_env({**BASE, "PATHWAYS_DATA_DIR": str(tmp_path), "PATHWAYS_REFERRAL_ACCESS_KEPT": "no"})
+    services = bootstrap.build(settings)
+    try:
+        assert services.referrals.access_kept is False
+    finally:
+        services.close()

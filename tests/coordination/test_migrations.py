@@ -119,7 +119,7 @@ def test_a_store_of_the_previous_version_counts_as_version_one_of_everything_it_
     changes, _ = migrated
     assert sorted((c.component, c.from_version, c.to_version) for c in changes) == [
         ("audit_records", 1, 2), ("case_clocks", 0, 1), ("case_list", 1, 2), ("deconfliction_board", 0, 3),
-        ("operation_statistics", 0, 1), ("resources", 0, 3), ("signed_checkpoints", 0, 1)]
+        ("operation_statistics", 0, 1), ("readiness", 0, 1), ("resources", 0, 3), ("signed_checkpoints", 0, 1)]
 
 
 def test_the_previous_case_list_is_rebuilt_into_the_rows_a_fresh_fold_writes(migrated):
@@ -232,7 +232,7 @@ def test_two_racing_migrations_of_a_fresh_store_migrate_it_once(settings):
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    assert errors == [] and sorted(len(r) for r in results) == [0, 8]
+    assert errors == [] and sorted(len(r) for r in results) == [0, 9]
 
 
 def test_an_audit_store_newer_than_this_code_is_refused(services, settings):

@@ -8,7 +8,7 @@ import pytest
 
 from api import create_app
 from coordination.bootstrap import PROJECTIONS
-from tests.api.support import OPERATIONS, as_, created, open_case, plan, plan_body, write
+from tests.api.support import OPERATIONS, as_, created, open_case, plan, plan_body, submitted_referral, write
 
 
 def story(client: Any) -> None:
@@ -33,7 +33,32 @@ def story(client: Any) -> None:
         case.id, starts_at="2026-01-05T08:00:00Z", ends_at="2026-01-05T10:00:00Z", late_entry_reason="exigent")))
     created(client.post(f"{OPERATIONS}/{late['id']}/complete", headers=as_("hsi_agent", If_Match='"1"'), json={
         "completed_at": "2026-01-05T09:00:00Z", "results": {"arrests": {"count": 2}, "seizures": [
-            {"kind": "currency", "amount": "900.10", "currency": "USD"}]}}), 200)
+            {"kind": "currency", "amount": "900.10", "currency": "USD"}],
+            "forfeiture": [{"asset": "cash", "path": "administrative"}]}}), 200)
+    prosecution(client, case)
+
+
+def prosecution(client: Any, case: Any) -> None:
+    """Evidence through custody and a lab, a count with an element supported, a witness, a production, a
+    review, and a referral submitted: what the readiness read model folds."""
+    item = created(client.post(f"{case.url}/evidence", headers=as_("hsi_agent"), json={
+        "description": "Ledger", "kind": "document", "seized_at": "2026-11-02T06:15:00Z", "custodian": "SA M",
+        "location": "Vault"}))
+    created(client.post(f"/api/v1/evidence/{item['id']}/transfers", headers=as_("hsi_agent"), json={
+        "from": "SA X", "to": "Lab", "at": "2026-11-03T09:00:00Z", "purpose": "lab", "seal_intact": True}))
+    created(client.post(f"/api/v1/evidence/{item['id']}/lab-requests", headers=as_("hsi_agent"),
+                        json={"lab": "FBI Lab", "analysis": "prints"}))
+    file = created(client.post(f"{case.url}/charges", headers=as_("hsi_agent"), json={"statute": "8 U.S.C. 1324"}))
+    created(client.post(f"{case.url}/charges/{file['created_id']}/support", headers=as_("hsi_agent"),
+                        json={"element": 0, "kind": "evidence", "ref": item["id"]}))
+    created(client.post(f"{case.url}/witnesses", headers=as_("hsi_agent"), json={
+        "name": "CW-1", "kind": "cooperator", "anticipated_testimony": "the payments", "immunity": "use"}))
+    created(client.post(f"{case.url}/discovery", headers=as_("hsi_agent"), json={
+        "description": "Reports", "produced_to": "Counsel", "produced_at": "2026-11-20", "bates_start": "HSI-1",
+        "bates_end": "HSI-9"}))
+    created(client.post(f"{case.url}/disclosure-reviews", headers=as_("hsi_agent"),
+                        json={"kind": "jencks", "agency": "HSI"}))
+    submitted_referral(client, case, charge_ids=[file["created_id"]])
 
 
 def rows_of(services: Any, projection: Any) -> dict[str, list[dict[str, Any]]]:

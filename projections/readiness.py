@@ -1,0 +1,216 @@
+"""Prosecution readiness: the facts of each case that DOMAIN.md §3's checklist judges (domain.readiness), folded from
+the case, its evidence, its file, its referrals and its operations' results; and who may see each case's row.
+
+The facts hold ids, counts, flags and agency codes, never case text, so they need no encryption at rest.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from eventsourcing.utils import get_topic
+
+from domain.case_file import CaseFile
+from domain.evidence import EvidenceItem
+from domain.investigation import Investigation
+from domain.operation import Operation
+from domain.readiness import Facts, checklist, empty_facts
+from domain.referral import Referral
+from domain.witnesses import impeachable
+from projections.projection import Projection, Rows
+
+TABLE = "readiness"
+ACCESS = "readiness_access"  # agencies besides the owner that see a case: shares and prosecutors' offices
+LINKS = "readiness_links"  # the case of each record of a case (an item, its file, a referral, an operation)
+
+_CASE = (Investigation.Opened, Investigation.SubjectAdded, Investigation.EntryCorrected, Investigation.Shared,
+         Investigation.ShareRevoked, Investigation.StatusChanged, Investigation.ReferredForProsecution,
+         Investigation.ProsecutionAccessEnded)
+_RECORDS = (EvidenceItem.Logged, EvidenceItem.Transferred, EvidenceItem.LabRequested, EvidenceItem.LabReported,
+            CaseFile.Started, CaseFile.ChargeProposed, CaseFile.ElementSupported, CaseFile.WitnessAdded,
+            CaseFile.ProductionLogged, CaseFile.DisclosureReviewed, Referral.Drafted, Referral.Submitted,
+            Referral.Decided, Operation.Completed)
+_FIRST = (EvidenceItem.Logged, CaseFile.Started, Referral.Drafted, Operation.Planned, Operation.RecordedLate)
+
+
+class ReadinessBoard(Projection):
+    """Answers: how ready for prosecution is each case, and which cases are least ready?"""
+
+    name = "readiness"
+    tables = (ACCESS, LINKS, TABLE)
+    ddl = (
+        f"CREATE TABLE IF NOT EXISTS {TABLE} (id TEXT PRIMARY KEY, owning_agency TEXT NOT NULL, "
+        "case_number TEXT NOT NULL, status TEXT NOT NULL, score INTEGER NOT NULL, gaps INTEGER NOT NULL, "
+        "ready BOOLEAN NOT NULL, facts TEXT NOT NULL, position BIGINT NOT NULL)",
+        f"CREATE INDEX IF NOT EXISTS {TABLE}_owner_score ON {TABLE} (owning_agency, score, id)",
+        f"CREATE TABLE IF NOT EXISTS {ACCESS} (investigation_id TEXT NOT NULL, agency TEXT NOT NULL, "
+        "access TEXT NOT NULL, PRIMARY KEY (investigation_id, agency))",
+        f"CREATE INDEX IF NOT EXISTS {ACCESS}_agency ON {ACCESS} (agency, access, investigation_id)",
+        f"CREATE TABLE IF NOT EXISTS {LINKS} (record_id TEXT PRIMARY KEY, investigation_id TEXT NOT NULL)",
+    )
+    topics = frozenset(get_topic(cls) for cls in (*_CASE, *_RECORDS, Operation.Planned, Operation.RecordedLate))
+
+    def apply(self, event: Any, position: int, rows: Rows) -> None:
+        record_id = str(event.originator_id)
+        if isinstance(event, _FIRST):
+            rows.upsert(LINKS, ("record_id",), {"record_id": record_id,
+                                                "investigation_id": str(event.investigation_id)})
+            if isinstance(event, (Operation.Planned, Operation.RecordedLate)):
+                return  # only a completion with forfeiture changes what the checklist sees
+        if isinstance(event, Investigation.Opened):
+            self._save(rows, record_id, empty_facts(event.owning_agency, event.case_number), position)
+            return
+        case_id = record_id if isinstance(event, _CASE) else _case_of(rows, record_id)
+        found = rows.find(TABLE, {"id": case_id}) if case_id is not None else None
+        if found is None:
+            return  # a record of a case stored before this read model existed is folded on its rebuild
+        facts = json.loads(found["facts"])
+        _fold(facts, event, record_id)
+        self._access(rows, case_id, event)
+        self._save(rows, case_id, facts, position)
+
+    @staticmethod
+    def _save(rows: Rows, case_id: str, facts: Facts, position: int) -> None:
+        judged = checklist(facts)
+        rows.upsert(TABLE, ("id",), {"id": case_id, "owning_agency": facts["owning_agency"],
+                                     "case_number": facts["case_number"], "status": facts["status"],
+                                     "score": judged["score"], "gaps": judged["gaps"], "ready": judged["ready"],
+                                     "facts": json.dumps(facts, sort_keys=True), "position": position})
+
+    @staticmethod
+    def _access(rows: Rows, case_id: str, event: Any) -> None:
+        if isinstance(event, Investigation.Shared):
+            rows.upsert(ACCESS, ("investigation_id", "agency"),
+                        {"investigation_id": case_id, "agency": event.agency, "access": event.access})
+        elif isinstance(event, Investigation.ReferredForProsecution):
+            rows.upsert(ACCESS, ("investigation_id", "agency"),
+                        {"investigation_id": case_id, "agency": event.office, "access": "prosecution"})
+        elif isinstance(event, (Investigation.ShareRevoked, Investigation.ProsecutionAccessEnded)):
+            agency = event.agency if isinstance(event, Investigation.ShareRevoked) else event.office
+            rows.delete(ACCESS, {"investigation_id": case_id, "agency": agency})
+
+
+def _case_of(rows: Rows, record_id: str) -> str | None:
+    link = rows.find(LINKS, {"record_id": record_id})
+    return link["investigation_id"] if link is not None else None
+
+
+def _fold(facts: Facts, event: Any, record_id: str) -> None:
+    """Change the facts of a case by one event of it or of one of its records."""
+    for kind, fold in _FOLDS:
+        if isinstance(event, kind):
+            fold(facts, event, record_id)
+            return
+
+
+def _subject(facts: Facts, event: Any, _: str) -> None:
+    if isinstance(event, Investigation.SubjectAdded):
+        facts["subjects"][str(event.subject_id)] = {"role": event.details.get("role") or "unknown",
+                                                   "agency": event.envelope["actor"]["agency"]}
+    elif event.entry_kind == "subject" and "role" in event.changes:
+        facts["subjects"].setdefault(str(event.subject_id), {"agency": event.entry_agency})["role"] = \
+            event.changes["role"] or "unknown"
+
+
+def _sharing(facts: Facts, event: Any, _: str) -> None:
+    contributors = set(facts["contributors"])
+    if isinstance(event, Investigation.Shared) and event.access == "contribute":
+        contributors.add(event.agency)
+    else:
+        contributors.discard(event.agency)
+    facts["contributors"] = sorted(contributors)
+
+
+def _status(facts: Facts, event: Any, _: str) -> None:
+    facts["status"] = event.to_status
+
+
+def _evidence(facts: Facts, event: Any, item_id: str) -> None:
+    if isinstance(event, EvidenceItem.Logged):
+        facts["evidence"][item_id] = {"agency": event.owning_agency, "discrepancies": 0, "lab_pending": 0}
+        return
+    item = facts["evidence"][item_id]
+    if isinstance(event, EvidenceItem.Transferred):
+        item["discrepancies"] += len(event.discrepancies)
+    else:
+        item["lab_pending"] += 1 if isinstance(event, EvidenceItem.LabRequested) else -1
+
+
+def _case_file(facts: Facts, event: Any, _: str) -> None:
+    if isinstance(event, CaseFile.ChargeProposed):
+        facts["charges"][str(event.charge_id)] = {"elements": [False] * len(event.charge["elements"]),
+                                                  "defendants": event.charge["defendants"]}
+    elif isinstance(event, CaseFile.ElementSupported):
+        facts["charges"][str(event.charge_id)]["elements"][event.element] = True
+    elif isinstance(event, CaseFile.WitnessAdded):
+        facts["witnesses"][str(event.witness_id)] = {"impeachable": impeachable(event.witness)}
+    elif isinstance(event, CaseFile.ProductionLogged):
+        facts["productions"][str(event.production_id)] = {"overlapping": bool(event.overlapping)}
+    elif isinstance(event, CaseFile.DisclosureReviewed):
+        reviewed = facts["reviews"].setdefault(event.review["kind"], [])
+        if event.review["agency"] not in reviewed:
+            reviewed.append(event.review["agency"])
+
+
+def _referral(facts: Facts, event: Any, referral_id: str) -> None:
+    if isinstance(event, Referral.Drafted):
+        facts["referrals"][referral_id] = {"office": event.office, "status": "draft"}
+    else:
+        facts["referrals"][referral_id]["status"] = "submitted" if isinstance(event, Referral.Submitted) \
+            else event.outcome
+
+
+def _forfeiture(facts: Facts, event: Any, op_id: str) -> None:
+    actions = event.results.get("forfeiture", [])
+    if actions:
+        facts["forfeiture"][op_id] = {"agency": event.envelope["actor"]["agency"], "actions": len(actions),
+                                      "without_deadline": sum("notice_deadline" not in a for a in actions)}
+
+
+_FOLDS = (
+    ((Investigation.SubjectAdded, Investigation.EntryCorrected), _subject),
+    ((Investigation.Shared, Investigation.ShareRevoked), _sharing),
+    (Investigation.StatusChanged, _status),
+    ((EvidenceItem.Logged, EvidenceItem.Transferred, EvidenceItem.LabRequested, EvidenceItem.LabReported), _evidence),
+    ((CaseFile.ChargeProposed, CaseFile.ElementSupported, CaseFile.WitnessAdded, CaseFile.ProductionLogged,
+      CaseFile.DisclosureReviewed), _case_file),
+    ((Referral.Drafted, Referral.Submitted, Referral.Decided), _referral),
+    (Operation.Completed, _forfeiture),
+)
+
+
+class ReadinessQuery:
+    """Reads the readiness of one case, and the cases an agency sees, least ready first."""
+
+    def __init__(self, db: Any, runner: Any):
+        self.db = db
+        self.runner = runner
+
+    def wait_for(self, position: int, timeout: float) -> bool:
+        return self.runner.wait_for(ReadinessBoard.name, position, timeout)
+
+    def facts_of(self, case_id: str) -> Facts | None:
+        with self.db.transaction() as cur:
+            row = cur.execute(f"SELECT facts FROM {TABLE} WHERE id = ?", [case_id]).fetchone()
+        return json.loads(row["facts"]) if row is not None else None
+
+    def least_ready(self, agency: str, *, prosecutor: bool, after: tuple[int, str] | None,
+                    limit: int) -> list[dict[str, Any]]:
+        """Cases the agency sees (its own and shared ones; for prosecutors, those referred to their office),
+        by score then id, after the (score, id) cursor."""
+        if prosecutor:
+            where = [f"EXISTS (SELECT 1 FROM {ACCESS} a WHERE a.investigation_id = r.id AND a.agency = ? "
+                     "AND a.access = 'prosecution')"]
+            params: list[Any] = [agency]
+        else:
+            where = [f"(r.owning_agency = ? OR EXISTS (SELECT 1 FROM {ACCESS} a WHERE a.investigation_id = r.id "
+                     "AND a.agency = ? AND a.access <> 'prosecution'))"]
+            params = [agency, agency]
+        if after is not None:
+            where.append("(r.score > ? OR (r.score = ? AND r.id > ?))")
+            params += [after[0], after[0], after[1]]
+        sql = (f"SELECT r.id, r.owning_agency, r.case_number, r.status, r.score, r.gaps, r.ready FROM {TABLE} r "
+               f"WHERE {' AND '.join(where)} ORDER BY r.score, r.id LIMIT ?")
+        with self.db.transaction() as cur:
+            return cur.execute(sql, [*params, limit]).fetchall()
