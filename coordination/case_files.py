@@ -12,6 +12,7 @@ from coordination import access
 from coordination.commands import CommandRunner, Outcome, Session, Target, check_version, translated_store_errors
 from coordination.context import RequestContext
 from coordination.errors import Invalid
+from coordination.history import who
 from coordination.investigations import readable
 from domain.case_file import CaseFile
 from domain.evidence import EvidenceItem
@@ -22,10 +23,6 @@ KIND = CaseFile
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _by(actor: dict[str, Any]) -> dict[str, str]:
-    return {"sub": actor["sub"], "name": actor.get("name", ""), "agency": actor["agency"]}
 
 
 def case_file_view(inv: Investigation, file: CaseFile | None) -> dict[str, Any]:
@@ -40,7 +37,7 @@ def case_file_view(inv: Investigation, file: CaseFile | None) -> dict[str, Any]:
             for i, element in enumerate(charge["elements"])]} for charge_id, charge in file.charges.items()],
         "witnesses": [{"id": witness_id, **witness} for witness_id, witness in file.witnesses.items()],
         "productions": [{"id": production_id, **production} for production_id, production in file.productions.items()],
-        "reviews": [{**review, "by": _by(review["by"])} for review in file.reviews],
+        "reviews": [{**review, "by": who(review["by"])} for review in file.reviews],
         "version": file.version,
         "created_id": None,
     }

@@ -2,7 +2,8 @@
 
 A record of this kind has `investigation_id` and `owning_agency` (the agency that added it). Its author's agency
 may change it; whoever may see the case sees it too, unless the third agency rule hides the author's
-contributions from them.
+contributions from them, or it is a prosecutor's office and the record is not for every office
+(`seen_by_referred_offices`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from coordination import access
 from coordination.commands import Session, Target
 from coordination.context import RequestContext
 from domain.aggregate import ChainedAggregate
-from domain.investigation import Investigation
+from domain.investigation import PROSECUTION, Investigation
 from domain.sharing import sees_contribution
 
 
@@ -28,12 +29,16 @@ class SeenThroughCase:
     case: Investigation | None
 
     def access_of(self, agency: str) -> str | None:
-        if self.record.access_of(agency) == "owner":
+        own = self.record.access_of(agency)
+        if own == "owner":
             return access.AUTHOR
         if self.case is None:
             return None
         author_visible = sees_contribution(agency, self.case.owning_agency, self.record.owning_agency)
-        return self.case.access_of(agency) if author_visible else None
+        level = self.case.access_of(agency) if author_visible else None
+        if level == PROSECUTION and not self.record.seen_by_referred_offices:
+            return own  # e.g. a referral: its own office's from its submission, no other office's
+        return level
 
 
 def through_case(session: Session, record: Any, ctx: RequestContext | None = None) -> SeenThroughCase:

@@ -12,6 +12,7 @@ from coordination.case_records import SeenThroughCase, case_record
 from coordination.commands import CommandRunner, Outcome, Session, check_version, guards, translated_store_errors
 from coordination.context import RequestContext
 from coordination.errors import Conflict, Invalid
+from coordination.history import who
 from coordination.investigations import contributing, readable
 from domain.evidence import EvidenceItem
 from domain.investigation import Investigation
@@ -30,10 +31,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _by(actor: dict[str, Any]) -> dict[str, str]:
-    return {"sub": actor["sub"], "name": actor.get("name", ""), "agency": actor["agency"]}
-
-
 def evidence_view(item: EvidenceItem) -> dict[str, Any]:
     """An item as its readers see it: what it is, who holds it, its whole chain of custody and its lab work."""
     return {
@@ -45,7 +42,7 @@ def evidence_view(item: EvidenceItem) -> dict[str, Any]:
         "status": "released" if item.released else "in_custody",
         "custodian": item.custodian,
         "location": item.location,
-        "custody": [{**{k: v for k, v in t.items() if k != "recorded_by"}, "recorded_by": _by(t["recorded_by"])}
+        "custody": [{**{k: v for k, v in t.items() if k != "recorded_by"}, "recorded_by": who(t["recorded_by"])}
                     for t in item.transfers],
         "chain_intact": not item.chain_discrepancies,
         "discrepancies": item.chain_discrepancies,

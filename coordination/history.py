@@ -25,16 +25,20 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
+def who(actor: dict[str, Any]) -> dict[str, str]:
+    """The person behind an event as readers see them: sub, name and agency (not their roles)."""
+    return {"sub": actor["sub"], "name": actor.get("name", ""), "agency": actor["agency"]}
+
+
 def timeline_entry(event: Any) -> dict[str, Any]:
     """One event as the timeline shows it: what, when it happened, when recorded, who, and its data."""
     state = vars(event)
-    actor = state["envelope"]["actor"]
     return {
         "version": event.originator_version,
         "type": _snake(type(event).__name__),
         "occurred_at": event.occurred_at,
         "recorded_at": event.timestamp,
-        "actor": {"sub": actor["sub"], "name": actor.get("name", ""), "agency": actor["agency"]},
+        "actor": who(state["envelope"]["actor"]),
         "data": _json_ready({k: v for k, v in state.items()
                              if k not in _ENVELOPE_FIELDS and not k.startswith("originator_")}),
     }

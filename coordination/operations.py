@@ -21,6 +21,7 @@ from coordination.commands import (
 from coordination.context import RequestContext
 from coordination.deconfliction import Check, Deconfliction, deconfliction_answer, new_deconfliction_number
 from coordination.errors import Conflict, Invalid
+from coordination.history import who
 from coordination.investigations import contributing
 from domain.investigation import Investigation
 from domain.lifecycle import FROZEN
@@ -65,8 +66,7 @@ def _signed(decision: dict[str, Any] | None) -> dict[str, Any] | None:
     """A supervisor's decision as readers see it: who (name and agency), when, and what they wrote."""
     if decision is None:
         return None
-    by = decision["by"]
-    return {"by": {"sub": by["sub"], "name": by["name"], "agency": by["agency"]}, "at": decision["at"],
+    return {"by": who(decision["by"]), "at": decision["at"],
             **{k: v for k, v in decision.items() if k not in ("by", "at")}}
 
 

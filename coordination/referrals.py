@@ -4,23 +4,22 @@ returns it; from submission on, that office's prosecutors read the case."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4
 
 from coordination import access
-from coordination.case_records import SeenThroughCase
+from coordination.case_records import SeenThroughCase, case_record
 from coordination.commands import (
     CommandRunner,
     Outcome,
     Session,
-    Target,
     check_version,
     require_if_match,
     translated_store_errors,
 )
 from coordination.context import RequestContext
 from coordination.errors import Invalid
+from coordination.history import who
 from coordination.investigations import managing, readable
 from domain.case_file import CaseFile
 from domain.investigation import PROSECUTION, Investigation
@@ -37,10 +36,6 @@ DECIDE = access.Policy("deciding", frozenset({PROSECUTION}), access.PROSECUTORS,
                        readers=access.CASE_READERS | access.PROSECUTORS)
 
 
-def _by(actor: dict[str, Any]) -> dict[str, str]:
-    return {"sub": actor["sub"], "name": actor.get("name", ""), "agency": actor["agency"]}
-
-
 def referral_view(referral: Referral) -> dict[str, Any]:
     """A referral as its readers see it: where it went, what it proposes, each step with who took it."""
     approval, decision = referral.approval, referral.decision
@@ -52,9 +47,9 @@ def referral_view(referral: Referral) -> dict[str, Any]:
         "charge_ids": list(referral.charge_ids),
         "memo": referral.memo,
         "status": referral.status,
-        "approval": {**approval, "by": _by(approval["by"])} if approval else None,
+        "approval": {**approval, "by": who(approval["by"])} if approval else None,
         "submitted_at": referral.submitted_at,
-        "decision": {**decision, "by": _by(decision["by"])} if decision else None,
+        "decision": {**decision, "by": who(decision["by"])} if decision else None,
         "version": referral.version,
     }
 
@@ -93,6 +88,7 @@ class Referrals:
             referral.submit(envelope=ctx.envelope)
             inv = self._case(session, referral)
             inv.refer(office=referral.office, referral_id=referral.id, envelope=ctx.envelope)
+            inv.follow_referral(status="referred", reason=f"referred to {referral.office}", envelope=ctx.envelope)
             session.add(inv)
 
         return self._step(ctx, referral_id, expected_version, PREPARE, change)
@@ -100,8 +96,11 @@ class Referrals:
     def accept(self, ctx: RequestContext, referral_id: UUID, *, counts: list[dict[str, Any]] | None,
                memo: str | None, expected_version: int | None) -> Outcome:
         """The office takes the case and decides each count (a declined count with its reason)."""
-        return self._step(ctx, referral_id, expected_version, DECIDE,
-                          lambda session, r: r.accept(counts=counts, memo=memo, envelope=ctx.envelope))
+        def change(session: Session, referral: Referral) -> None:
+            referral.accept(counts=counts, memo=memo, envelope=ctx.envelope)
+            self._after_decision(session, referral, ctx)
+
+        return self._step(ctx, referral_id, expected_version, DECIDE, change)
 
     def decline(self, ctx: RequestContext, referral_id: UUID, *, reason: str, memo: str,
                 expected_version: int | None) -> Outcome:
@@ -124,7 +123,7 @@ class Referrals:
     def get(self, ctx: RequestContext, referral_id: UUID) -> Outcome:
         """One referral, for whoever reads its case (the office's prosecutors from its submission)."""
         with translated_store_errors():
-            referral = referral_target(referral_id, access.READ).checked(Session(self.ledger), ctx)
+            referral = case_record(Referral, referral_id, access.READ).checked(Session(self.ledger), ctx)
         return Outcome(referral_view(referral), touched=access.touched(referral))
 
     def of_case(self, ctx: RequestContext, inv_id: UUID) -> Outcome:
@@ -134,7 +133,7 @@ class Referrals:
             inv = readable(inv_id).checked(session, ctx)
             found = session.find_many(Referral, inv.attached_ids(Referral.type_name))
             visible = [r for r in found.values() if access.seen_level(
-                ctx.actor, SeenByOffice(r, inv).access_of(ctx.actor.agency)) is not None]
+                ctx.actor, SeenThroughCase(r, inv).access_of(ctx.actor.agency)) is not None]
         return Outcome({"items": [referral_view(r) for r in visible], "version": inv.version},
                        touched=access.touched(inv))
 
@@ -148,13 +147,20 @@ class Referrals:
             session.add(referral)
             return referral_view(referral)
 
-        return self.runner.run(ctx, decide, target=referral_target(referral_id, policy), retry_on_conflict=False,
+        return self.runner.run(ctx, decide, target=case_record(Referral, referral_id, policy), retry_on_conflict=False,
                                guarded=True)
 
     def _after_decision(self, session: Session, referral: Referral, ctx: RequestContext) -> None:
-        if not self.access_kept:
-            inv = self._case(session, referral)
+        """The case follows the decision (accepted, declined, or active again when returned); an office that did
+        not take it reads it no more where the deployment does not keep its access."""
+        inv = self._case(session, referral)
+        status = {"accepted": "accepted", "declined": "declined", "returned": "active"}[referral.status]
+        reason = f"{referral.office} {referral.status} the referral"
+        changed = inv.follow_referral(status=status, reason=reason, envelope=ctx.envelope)
+        ended = not self.access_kept and referral.status != "accepted"
+        if ended:
             inv.end_prosecution_access(office=referral.office, referral_id=referral.id, envelope=ctx.envelope)
+        if changed or ended:
             session.add(inv)
 
     @staticmethod
@@ -170,27 +176,3 @@ class Referrals:
             if str(charge_id) not in known:
                 raise Invalid("names no proposed charge of this case", f"charge_ids.{i}")
         return list(dict.fromkeys(str(c) for c in charge_ids or []))
-
-
-@dataclass(frozen=True)
-class SeenByOffice:
-    """A referral is seen through its case, except that an office's prosecutors see only their own office's,
-    from its submission on (not another office's, nor a draft)."""
-
-    referral: Referral
-    case: Investigation | None
-
-    def access_of(self, agency: str) -> str | None:
-        level = SeenThroughCase(self.referral, self.case).access_of(agency)
-        if level == PROSECUTION and self.referral.access_of(agency) != PROSECUTION:
-            return None
-        return level
-
-
-def seen_by_office(session: Session, referral: Referral, ctx: RequestContext | None = None) -> SeenByOffice:
-    """The judge of a referral for `Target(via=...)`."""
-    return SeenByOffice(referral, session.find(Investigation, referral.investigation_id))
-
-
-def referral_target(referral_id: UUID, policy: access.Policy) -> Target:
-    return Target(Referral, referral_id, policy, via=seen_by_office)

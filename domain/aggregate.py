@@ -27,6 +27,9 @@ class ChainedAggregate(Aggregate):
     type_name: ClassVar[str] = ""
     # Event fields that name another aggregate: shown only to a reader who may see that one too.
     references: ClassVar[frozenset[str]] = frozenset()
+    # Whether a prosecutor's office that reads a case (it was referred to them) sees this record of the case too;
+    # False: only as the record's own access_of says (a referral is its own office's alone).
+    seen_by_referred_offices: ClassVar[bool] = True
 
     if TYPE_CHECKING:  # set by each subclass's first event; an annotation at runtime would make it a field
         owning_agency: str

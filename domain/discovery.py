@@ -20,7 +20,7 @@ _BATES = re.compile(r"(?P<prefix>[A-Z0-9_-]{0,19}[A-Z_-])(?P<number>[0-9]{1,10})
 
 def checked_production(value: Any, today: date) -> dict[str, Any]:
     """A production as stored, with the number of pages its Bates range covers."""
-    production = _body(value, _FIELDS)
+    production = rules.fields_of(value, _FIELDS)
     start_stamp, start_prefix, start = _bates(production.get("bates_start"), "bates_start")
     end_stamp, end_prefix, end = _bates(production.get("bates_end"), "bates_end")
     if end_prefix != start_prefix:
@@ -74,12 +74,3 @@ def _record_ids(value: Any) -> list[str]:
         except (TypeError, ValueError, AttributeError):
             raise DomainError("must be a record id (a UUID)", f"record_ids.{i}") from None
     return list(dict.fromkeys(ids))  # a record listed twice was still produced once
-
-
-def _body(value: Any, known: tuple[str, ...]) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise DomainError("must be an object")
-    unknown = sorted(set(value) - set(known))
-    if unknown:
-        raise DomainError(f"not a field here: {', '.join(unknown)}", unknown[0])
-    return value

@@ -13,7 +13,7 @@ from domain.aggregate import ChainedAggregate
 from domain.corrections import CORRECTABLE, checked_changes
 from domain.envelope import Actor, Envelope
 from domain.errors import DomainError, NotPermitted, StateConflict
-from domain.lifecycle import FROZEN, SUPERVISOR_ONLY, check_transition
+from domain.lifecycle import FROZEN, SUPERVISOR_ONLY, TRANSITIONS, check_transition
 from domain.sharing import sees_contribution
 from domain.subjects import subject_details
 from domain.vocabulary import ACTION_KINDS, SHARE_ACCESS, THREAT_DOMAINS
@@ -231,6 +231,16 @@ class Investigation(ChainedAggregate):
             reason=rules.text(reason, "reason", max_len=2000),
             merged_into=merged_into,
         )
+
+    def follow_referral(self, *, status: str, reason: str, envelope: Envelope) -> bool:
+        """Move the case as a referral of it moved (referred, accepted, declined, back to active when returned),
+        where its lifecycle allows; False when it does not (a suspended case stays suspended: the referral is the
+        record of what the office decided)."""
+        if status not in TRANSITIONS[self.status]:
+            return False
+        self._record(self.StatusChanged, envelope=envelope, from_status=self.status, to_status=status,
+                     reason=reason, merged_into=None)
+        return True
 
     def review(self, *, note: Any, envelope: Envelope) -> None:
         """Record a supervisory review (DOMAIN.md §3: every 90 days), by a supervisor of the owning agency."""

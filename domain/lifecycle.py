@@ -23,7 +23,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "opened": frozenset({"active", "suspended", "closed", "merged"}),
     "active": frozenset({"referred", "suspended", "closed", "merged"}),
     "reopened": frozenset({"active", "referred", "suspended", "closed", "merged"}),
-    "referred": frozenset({"accepted", "declined"}),
+    "referred": frozenset({"accepted", "declined", "active"}),  # active: returned for more investigation
     "accepted": frozenset({"charged", "declined"}),
     "declined": frozenset({"reopened", "closed"}),
     "charged": frozenset({"adjudicated"}),

@@ -27,6 +27,7 @@ class Referral(ChainedAggregate):
 
     type_name = "referral"
     references = frozenset({"investigation_id"})
+    seen_by_referred_offices = False  # an office sees its own referrals, not another office's
 
     if TYPE_CHECKING:
         investigation_id: UUID

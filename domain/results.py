@@ -26,7 +26,7 @@ def checked_results(value: Any, subject_ids: frozenset[str] = frozenset()) -> di
     """The results as stored; `subject_ids` are the investigation's subjects an arrest may name."""
     if value is None:
         return {}
-    results = _object(value, "results", _PARTS)
+    results = rules.fields_of(value, _PARTS, "results")
     checked: dict[str, Any] = {}
     if results.get("arrests") is not None:
         checked["arrests"] = _arrests(results["arrests"], subject_ids)
@@ -34,7 +34,7 @@ def checked_results(value: Any, subject_ids: frozenset[str] = frozenset()) -> di
         checked["seizures"] = [_seizure(s, f"results.seizures.{i}")
                                for i, s in enumerate(_list(results["seizures"], "results.seizures"))]
     if results.get("victims") is not None:
-        victims = _object(results["victims"], "results.victims", ("rescued", "identified"))
+        victims = rules.fields_of(results["victims"], ("rescued", "identified"), "results.victims")
         checked["victims"] = {k: count(victims.get(k, 0), f"results.victims.{k}") for k in ("rescued", "identified")}
     if results.get("forfeiture") is not None:
         checked["forfeiture"] = [_forfeiture(f, f"results.forfeiture.{i}")
@@ -71,7 +71,7 @@ def currency(value: Any, field: str) -> str:
 
 
 def _arrests(value: Any, subject_ids: frozenset[str]) -> dict[str, Any]:
-    arrests = _object(value, "results.arrests", ("count", "subject_ids"))
+    arrests = rules.fields_of(value, ("count", "subject_ids"), "results.arrests")
     named = [str(s) for s in _list(arrests.get("subject_ids") or [], "results.arrests.subject_ids")]
     for i, subject_id in enumerate(named):
         if subject_id not in subject_ids:
@@ -85,14 +85,14 @@ def _arrests(value: Any, subject_ids: frozenset[str]) -> dict[str, Any]:
 def _seizure(value: Any, field: str) -> dict[str, Any]:
     kind = rules.one_of(value.get("kind") if isinstance(value, dict) else None, SEIZURE_KINDS, f"{field}.kind")
     if kind == "currency":
-        item = _object(value, field, ("kind", "amount", "currency"))
+        item = rules.fields_of(value, ("kind", "amount", "currency"), field)
         return {"kind": kind, "amount": amount(item.get("amount"), f"{field}.amount"),
                 "currency": currency(item.get("currency"), f"{field}.currency")}
     if kind == "drugs":
-        item = _object(value, field, ("kind", "substance", "grams"))
+        item = rules.fields_of(value, ("kind", "substance", "grams"), field)
         return {"kind": kind, "substance": rules.text(item.get("substance"), f"{field}.substance", max_len=100).lower(),
                 "grams": amount(item.get("grams"), f"{field}.grams")}
-    item = _object(value, field, ("kind", "count", "weapon_kind", "description"))
+    item = rules.fields_of(value, ("kind", "count", "weapon_kind", "description"), field)
     seized = {"kind": kind, "count": count(item.get("count", 1), f"{field}.count")}
     if kind == "weapons" and item.get("weapon_kind") is not None:
         seized["weapon_kind"] = rules.text(item["weapon_kind"], f"{field}.weapon_kind", max_len=100)
@@ -102,7 +102,7 @@ def _seizure(value: Any, field: str) -> dict[str, Any]:
 
 
 def _forfeiture(value: Any, field: str) -> dict[str, Any]:
-    item = _object(value, field, ("asset", "value", "currency", "path", "notice_deadline"))
+    item = rules.fields_of(value, ("asset", "value", "currency", "path", "notice_deadline"), field)
     action = {"asset": rules.text(item.get("asset"), f"{field}.asset", max_len=500),
               "path": rules.one_of(item.get("path"), FORFEITURE_PATHS, f"{field}.path")}
     if item.get("value") is not None:
@@ -124,13 +124,6 @@ def _bad_date(field: str) -> str:
     raise DomainError("must be a date such as 2027-03-31", field)
 
 
-def _object(value: Any, field: str, known: tuple[str, ...]) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise DomainError("must be an object", field)
-    unknown = sorted(set(value) - set(known))
-    if unknown:
-        raise DomainError(f"not a field here: {', '.join(unknown)}", f"{field}.{unknown[0]}")
-    return value
 
 
 def _list(value: Any, field: str) -> list[Any]:

@@ -89,3 +89,13 @@ def agency_code(value: Any, field: str = "agency") -> str:
     if not isinstance(value, str) or not AGENCY_CODE.fullmatch(value):
         raise DomainError("must be an agency code such as HSI, DEA or TCIU-EC", field)
     return value
+
+
+def fields_of(value: Any, known: tuple[str, ...], field: str | None = None) -> dict[str, Any]:
+    """An object with only `known` fields (an unknown one is named, under `field` when the object is nested)."""
+    if not isinstance(value, dict):
+        raise DomainError("must be an object", field)
+    unknown = sorted(set(value) - set(known))
+    if unknown:
+        raise DomainError(f"not a field here: {', '.join(unknown)}", f"{field}.{unknown[0]}" if field else unknown[0])
+    return value

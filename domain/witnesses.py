@@ -32,7 +32,7 @@ _FIELDS = ("name", "kind", "agency", "anticipated_testimony", "promises", "immun
 
 def checked_witness(value: Any) -> dict[str, Any]:
     """A witness as stored, every field present; an officer's agency is required."""
-    witness = _body(value, _FIELDS)
+    witness = rules.fields_of(value, _FIELDS)
     kind = rules.one_of(witness.get("kind"), WITNESS_KINDS, "kind")
     agency = witness.get("agency")
     if agency is None and kind == "law_enforcement":
@@ -58,15 +58,6 @@ def checked_witness(value: Any) -> dict[str, Any]:
 def impeachable(witness: dict[str, Any]) -> bool:
     """Whether a stored witness has something the defence must be told: a Giglio flag, a promise or immunity."""
     return bool(witness["giglio_flags"] or witness["promises"] or witness["immunity"] != "none")
-
-
-def _body(value: Any, known: tuple[str, ...]) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise DomainError("must be an object")
-    unknown = sorted(set(value) - set(known))
-    if unknown:
-        raise DomainError(f"not a field here: {', '.join(unknown)}", unknown[0])
-    return value
 
 
 def _list(value: Any, field: str, most: int) -> list[Any]:

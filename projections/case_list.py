@@ -27,7 +27,8 @@ class CaseList(Projection):
     name = "case_list"
     # 2: title, summary and case_agent_name are stored encrypted (with a key). Version 1 wrote them in clear,
     # and a list that kept those rows would keep case text readable at rest: it is rebuilt.
-    version = 2
+    # 3: records attached and referrals submitted change the version the list shows (the ETag a client sends).
+    version = 3
     tables = (SHARES, TABLE)
     ddl = (
         f"CREATE TABLE IF NOT EXISTS {TABLE} (id TEXT PRIMARY KEY, seq BIGINT NOT NULL, case_number TEXT NOT NULL, "
@@ -45,7 +46,8 @@ class CaseList(Projection):
         for cls in (
             Investigation.Opened, Investigation.ActionLogged, Investigation.SubjectAdded, Investigation.Shared,
             Investigation.ShareRevoked, Investigation.StatusChanged, Investigation.EntryCorrected,
-            Investigation.Reviewed,  # changes only the version the list shows
+            Investigation.Reviewed, Investigation.RecordAttached, Investigation.ReferredForProsecution,
+            Investigation.ProsecutionAccessEnded,  # these change only the version the list shows
         )
     )
 

@@ -17,6 +17,7 @@ from tests.api.support import (
     referral_step,
     shared_case,
     submitted_referral,
+    write,
 )
 
 
@@ -214,3 +215,45 @@ def _agent() -> str:
     from tests.conftest import token
 
     return f"Bearer {token('olga', OFFICE, ('agent',))}"
+
+
+def active_case(client: Any) -> Any:
+    case = open_case(client)
+    write(client, case, "POST", "/status", {"status": "active", "reason": "opening approved"}, "hsi_supervisor",
+          status=200, If_Match=f'"{case.version}"')
+    return case
+
+
+def status_of(client: Any, case: Any) -> str:
+    return created(client.get(case.url, headers=as_("hsi_agent")), 200)["status"]
+
+
+def test_submitting_a_referral_of_an_active_case_makes_the_case_referred(client):
+    case = active_case(client)
+    submitted_referral(client, case)
+    assert status_of(client, case) == "referred"
+
+
+def test_an_accepted_referral_makes_the_case_accepted(client):
+    case = active_case(client)
+    referral_step(client, submitted_referral(client, case), "accept", "usao_prosecutor")
+    assert status_of(client, case) == "accepted"
+
+
+def test_a_declined_referral_makes_the_case_declined(client):
+    case = active_case(client)
+    referral_step(client, submitted_referral(client, case), "decline", "usao_prosecutor",
+                  {"reason": "prosecution_in_another_jurisdiction", "memo": "Florida charges it"})
+    assert status_of(client, case) == "declined"
+
+
+def test_a_returned_referral_makes_the_case_active_again(client):
+    case = active_case(client)
+    referral_step(client, submitted_referral(client, case), "return", "usao_prosecutor", {"memo": "more"})
+    assert status_of(client, case) == "active"
+
+
+def test_a_case_its_lifecycle_does_not_let_be_referred_keeps_its_status(client):
+    case = open_case(client)  # opened, not yet active: the referral is the record of the referral
+    submitted_referral(client, case)
+    assert status_of(client, case) == "opened"

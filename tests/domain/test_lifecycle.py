@@ -140,3 +140,22 @@ def test_naming_a_case_to_merge_into_with_another_status_is_refused():
     error = refused(lambda: move(inv, "closed", merged_into=uuid4()))
 
     assert error.field == "merged_into"
+
+
+def test_a_case_returned_by_the_prosecutors_goes_back_to_active():
+    inv = case_in("referred")
+
+    move(inv, "active")
+
+    assert inv.status == "active"
+
+
+@pytest.mark.parametrize(("current", "target", "moved"), [("active", "referred", True), ("referred", "accepted", True),
+                                                          ("opened", "referred", False),
+                                                          ("suspended", "declined", False)])
+def test_a_case_follows_its_referral_only_where_its_lifecycle_allows(current, target, moved):
+    inv = case_in(current)
+
+    followed = inv.follow_referral(status=target, reason="referred to USAO-SDFL", envelope=AGENT)
+
+    assert (followed, inv.status) == (moved, target if moved else current)
