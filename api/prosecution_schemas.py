@@ -1,4 +1,4 @@
-"""Request and response bodies of the prosecution file (charges, witnesses, discovery, reviews) and referrals."""
+"""Request and response bodies of the prosecution file: charges, witnesses, discovery, reviews, the statutes."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from marshmallow import fields, validate
 
 from api.schemas import AGENCY, Strict, TimelineActorSchema
 from domain.case_file import REVIEW_KINDS, SUPPORT_KINDS
-from domain.referral import COUNT_DECISIONS, DECLINATION_REASONS, STATUSES
 from domain.witnesses import GIGLIO_FLAGS, IMMUNITY, WITNESS_KINDS
 
 CITATION = "a U.S. Code citation, e.g. 8 U.S.C. 1324(a)(1)(A)(ii); the catalogue's statutes bring their elements"
@@ -63,7 +62,11 @@ class DisclosureReviewSchema(Strict):
 class SupportViewSchema(ma.Schema):
     kind = fields.String(required=True)
     ref = fields.String(required=True)
+    agency = fields.String(required=True, metadata={"description": "the agency that put the record in the case"})
     note = fields.String(required=True, allow_none=True)
+
+
+WITHHELD = {"description": "how many concern another partner agency, whose contributions you may not see"}
 
 
 class ElementSchema(ma.Schema):
@@ -71,6 +74,7 @@ class ElementSchema(ma.Schema):
     element = fields.String(required=True)
     supported = fields.Boolean(required=True, metadata={"description": "false: a gap"})
     support = fields.List(fields.Nested(SupportViewSchema), required=True)
+    support_withheld = fields.Integer(required=True, metadata=WITHHELD)
 
 
 class ChargeSchema(ma.Schema):
@@ -79,6 +83,7 @@ class ChargeSchema(ma.Schema):
     title = fields.String(required=True, allow_none=True, metadata={"description": "the catalogue's, if in it"})
     elements = fields.List(fields.Nested(ElementSchema), required=True)
     defendants = fields.List(fields.String(), required=True)
+    defendants_withheld = fields.Integer(required=True, metadata=WITHHELD)
     version = fields.Integer(required=True, metadata={"description": "the file's version that proposed it"})
 
 
@@ -134,83 +139,3 @@ class StatuteSchema(ma.Schema):
 
 class StatuteListSchema(ma.Schema):
     items = fields.List(fields.Nested(StatuteSchema), required=True)
-
-
-# --- referrals ----------------------------------------------------------------------------------------
-
-class DraftReferralSchema(Strict):
-    office = fields.String(required=True, validate=AGENCY, metadata={"example": "USAO-SDFL"})
-    charge_ids = fields.List(fields.UUID(), load_default=None, allow_none=True, validate=validate.Length(0, 100))
-    memo = fields.String(load_default=None, allow_none=True, validate=validate.Length(0, 20_000))
-
-
-class ApproveReferralSchema(Strict):
-    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(0, 2000))
-
-
-class SubmitReferralSchema(Strict):
-    pass
-
-
-class CountDecisionSchema(Strict):
-    charge_id = fields.UUID(required=True)
-    decision = fields.String(required=True, validate=validate.OneOf(COUNT_DECISIONS))
-    reason = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(DECLINATION_REASONS),
-                           metadata={"description": "decline: required"})
-
-
-class AcceptReferralSchema(Strict):
-    counts = fields.List(fields.Nested(CountDecisionSchema), load_default=None, allow_none=True,
-                         metadata={"description": "a decision per count referred; default: charge them all"})
-    memo = fields.String(load_default=None, allow_none=True, validate=validate.Length(0, 20_000))
-
-
-class DeclineReferralSchema(Strict):
-    reason = fields.String(required=True, validate=validate.OneOf(DECLINATION_REASONS),
-                           metadata={"description": "Justice Manual 9-27.220"})
-    memo = fields.String(required=True, validate=validate.Length(1, 20_000))
-
-
-class ReturnReferralSchema(Strict):
-    memo = fields.String(required=True, validate=validate.Length(1, 20_000),
-                         metadata={"description": "what more investigation is needed"})
-
-
-class ApprovalSchema(ma.Schema):
-    by = fields.Nested(TimelineActorSchema, required=True)
-    at = fields.DateTime(required=True)
-    note = fields.String(required=True)
-
-
-class CountViewSchema(ma.Schema):
-    charge_id = fields.String(required=True)
-    decision = fields.String(required=True)
-    reason = fields.String(required=True, allow_none=True)
-
-
-class DecisionSchema(ma.Schema):
-    outcome = fields.String(required=True)
-    reason = fields.String(required=True, allow_none=True)
-    memo = fields.String(required=True)
-    counts = fields.List(fields.Nested(CountViewSchema), required=True)
-    by = fields.Nested(TimelineActorSchema, required=True)
-    at = fields.DateTime(required=True)
-
-
-class ReferralSchema(ma.Schema):
-    id = fields.UUID(required=True)
-    investigation_id = fields.UUID(required=True)
-    owning_agency = fields.String(required=True)
-    office = fields.String(required=True)
-    charge_ids = fields.List(fields.String(), required=True)
-    memo = fields.String(required=True)
-    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
-    approval = fields.Nested(ApprovalSchema, required=True, allow_none=True)
-    submitted_at = fields.DateTime(required=True, allow_none=True)
-    decision = fields.Nested(DecisionSchema, required=True, allow_none=True)
-    version = fields.Integer(required=True)
-
-
-class ReferralListSchema(ma.Schema):
-    items = fields.List(fields.Nested(ReferralSchema), required=True)
-    version = fields.Integer(required=True, metadata={"description": "the investigation's version"})

@@ -8,7 +8,7 @@ from uuid import UUID
 from flask import current_app, url_for
 from flask.views import MethodView
 
-from api import prosecution_schemas as schemas
+from api import referral_schemas as schemas
 from api.blueprint import Blueprint
 from api.headers import headers
 from api.requests import context, if_match, read, written

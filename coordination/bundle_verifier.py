@@ -94,7 +94,8 @@ def named_records(lines):
 
 
 def check_record(bundle, entry, signed):
-    """A record of the case: its chain, and the head the checkpoint signed for it (None: not signed)."""
+    """A record of the case: its chain, and the head the checkpoint signed for it (None: the bundle is unsigned,
+    {}: signed, but not this record)."""
     try:
         raw = bundle.read(entry["file"])
     except KeyError:
@@ -102,6 +103,8 @@ def check_record(bundle, entry, signed):
     events, head, broken = check_chain(lines_of(raw))
     if broken is not None:
         return {"record_id": entry["record_id"], **broken}
+    if signed == {}:
+        return {"record_id": entry["record_id"], "version": None, "problem": "the checkpoint does not cover it"}
     if signed is not None and signed != {"record_id": entry["record_id"], "version": events, "head": head,
                                          "events_sha256": hashlib.sha256(raw).hexdigest()}:
         return {"record_id": entry["record_id"], "problem": "its events are not the ones the checkpoint signed"}
@@ -121,7 +124,7 @@ def verify(bundle_path, public_pem=None):
         named = named_records(lines)
         for record_id, kind in named.items():
             entry = entries.get(record_id, {"record_id": record_id, "file": f"records/{kind}/{record_id}.jsonl"})
-            problem = None if broken else check_record(bundle, entry, signed.get(record_id) if payload else None)
+            problem = None if broken else check_record(bundle, entry, signed.get(record_id, {}) if payload else None)
             if problem is not None:
                 broken = {"version": None, **problem}
     report = {"record_id": manifest["record_id"], "events_checked": events, "records_checked": len(named),

@@ -7,11 +7,10 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from coordination import access
-from coordination.commands import Session, translated_store_errors
 from coordination.context import RequestContext
+from coordination.investigations import no_longer_seen
 from coordination.ledger import Ledger
 from coordination.read_your_writes import after_position
-from domain.investigation import Investigation
 
 MAX_PAGE = 100
 
@@ -48,20 +47,10 @@ class CaseListing:
             what="the case list", query=lambda: self.reader.visible_to(
                 ctx.actor.agency, status=status, threat_domain=threat_domain, owner=agency,
                 before=before, limit=max(1, min(limit, MAX_PAGE))))
-        return {"items": self._still_shared(ctx.actor.agency, items), "next_before": next_before}
+        return {"items": self._still_shared(ctx, items), "next_before": next_before}
 
-    def _still_shared(self, agency: str, items: builtins.list[dict[str, Any]]) -> builtins.list[dict[str, Any]]:
-        """Drop partner cases whose share the ledger has already revoked but the read model not yet folded.
-
-        A revocation must take effect at once, not when the worker catches up; owned cases need no check.
-        """
-        partner_ids = [item["id"] for item in items if item["owning_agency"] != agency]
-        if not partner_ids:
-            return items
-        with translated_store_errors():
-            session = Session(self.ledger)
-            revoked = {
-                inv_id for inv_id in partner_ids
-                if (inv := session.find(Investigation, UUID(str(inv_id)))) is None or inv.access_of(agency) is None
-            }
-        return [item for item in items if item["id"] not in revoked]
+    def _still_shared(self, ctx: RequestContext, items: builtins.list[dict[str, Any]]) -> builtins.list[dict[str, Any]]:
+        """Drop partner cases whose share the ledger has already revoked but the read model not yet folded."""
+        partner_ids = [UUID(str(item["id"])) for item in items if item["owning_agency"] != ctx.actor.agency]
+        gone = no_longer_seen(self.ledger, ctx.actor, partner_ids)
+        return [item for item in items if str(item["id"]) not in gone]

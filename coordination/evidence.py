@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from coordination import access
-from coordination.case_records import SeenThroughCase, case_record
+from coordination.case_records import SeenThroughCase, case_record, may_see
 from coordination.commands import CommandRunner, Outcome, Session, check_version, guards, translated_store_errors
 from coordination.context import RequestContext
 from coordination.errors import Conflict, Invalid
@@ -65,7 +65,7 @@ class Evidence:
             if inv.status in FROZEN:
                 raise Conflict(f"the case is {inv.status}; reopen it before logging evidence")
             if operation_id is not None:
-                _check_operation(session, inv, operation_id)
+                _check_operation(session, inv, operation_id, ctx.actor.agency)
             item = EvidenceItem.log(id=uuid4(), investigation_id=inv.id, operation_id=operation_id, fields=fields,
                                     now=_now(), envelope=ctx.envelope)
             inv.attach(record_type=EvidenceItem.type_name, record_id=item.id, envelope=ctx.envelope)
@@ -107,8 +107,10 @@ class Evidence:
     def get(self, ctx: RequestContext, evidence_id: UUID) -> Outcome:
         """One item with its full chain of custody, for whoever sees its case (third agency rule applied)."""
         with translated_store_errors():
-            item = case_record(EvidenceItem, evidence_id, access.READ).checked(Session(self.ledger), ctx)
-        return Outcome(evidence_view(item), touched=access.touched(item))
+            session = Session(self.ledger)
+            item = case_record(EvidenceItem, evidence_id, access.READ).checked(session, ctx)
+            view = _seen(evidence_view(item), session, ctx)
+        return Outcome(view, touched=access.touched(item))
 
     def of_case(self, ctx: RequestContext, inv_id: UUID, *, after: int, limit: int) -> Outcome:
         """A case's items the caller may see, in the order they were logged, a page at a time."""
@@ -120,14 +122,22 @@ class Evidence:
             found = session.find_many(EvidenceItem, ids)
             visible = [found[i] for i in ids if i in found
                        and SeenThroughCase(found[i], inv).access_of(ctx.actor.agency) is not None]
-        page = visible[after:after + limit]
+            page = [_seen(evidence_view(item), session, ctx) for item in visible[after:after + limit]]
         more = len(visible) > after + limit
-        return Outcome({"items": [evidence_view(item) for item in page],
+        return Outcome({"items": page,
                         "next_cursor": str(after + limit) if more else None, "version": inv.version},
                        touched=access.touched(inv))
 
 
-def _check_operation(session: Session, inv: Investigation, operation_id: UUID) -> None:
+def _check_operation(session: Session, inv: Investigation, operation_id: UUID, agency: str) -> None:
     op = session.find(Operation, operation_id)
-    if op is None or op.investigation_id != inv.id:
+    if op is None or op.investigation_id != inv.id or SeenThroughCase(op, inv).access_of(agency) is None:
         raise Invalid("is not an operation of this investigation", "operation_id")
+
+
+def _seen(view: dict[str, Any], session: Session, ctx: RequestContext) -> dict[str, Any]:
+    """An item's view for a reader: the operation that seized it only if the reader may see that operation."""
+    op_id = view["operation_id"]
+    if op_id is not None and not may_see(session, ctx, op_id):
+        return {**view, "operation_id": None}
+    return view

@@ -21,6 +21,7 @@ from coordination.context import RequestContext, Touched
 from coordination.deconfliction import Deconfliction, deconfliction_answer, new_deconfliction_number
 from coordination.errors import CoordinationError, NotFound
 from domain.case_numbers import CaseNumberSequence
+from domain.envelope import Actor
 from domain.investigation import Investigation
 from domain.sharing import sees_contribution
 from domain.targets import REGISTRATION_LIFETIME
@@ -257,6 +258,17 @@ class Investigations:
             return None
         stored = list(self.ledger.events.get(inv_id, gt=version - 1, lte=version))
         return Investigation.entry_of(stored[0]) if stored else None
+
+
+def no_longer_seen(ledger: Any, actor: Actor, ids: list[UUID]) -> set[str]:
+    """Of cases a read model listed for `actor`'s agency, those the ledger says it no longer sees (a share revoked,
+    an office's access ended) and the read model has not folded yet: a withdrawal takes effect at once."""
+    if not ids:
+        return set()
+    with translated_store_errors():
+        cases = Session(ledger).find_many(Investigation, ids)
+    return {str(i) for i in ids if i not in cases
+            or access.seen_level(actor, cases[i].access_of(actor.agency)) is None}
 
 
 def readable(inv_id: UUID) -> Target:

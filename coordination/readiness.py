@@ -9,10 +9,9 @@ from coordination import access
 from coordination.commands import Outcome, Session, translated_store_errors
 from coordination.context import RequestContext
 from coordination.errors import NotYetVisible
-from coordination.investigations import readable
+from coordination.investigations import no_longer_seen, readable
 from coordination.ledger import Ledger
 from coordination.read_your_writes import after_position
-from domain.investigation import Investigation
 from domain.readiness import checklist
 from domain.sharing import sees_contribution
 
@@ -20,6 +19,8 @@ MAX_PAGE = 100
 
 
 class ReadinessReader(Protocol):
+    """The readiness read model, as these use cases read it (projections.readiness.ReadinessQuery)."""
+
     def wait_for(self, position: int, timeout: float) -> bool: ...
 
     def facts_of(self, case_id: str) -> dict[str, Any] | None: ...
@@ -71,13 +72,8 @@ class Readiness:
 
     def _still_visible(self, ctx: RequestContext, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Drop rows of cases whose share or referral the ledger has already withdrawn, not yet folded here."""
-        others = [UUID(row["id"]) for row in rows if row["owning_agency"] != ctx.actor.agency]
-        if not others:
-            return rows
-        with translated_store_errors():
-            cases = Session(self.ledger).find_many(Investigation, others)
-        gone = {str(i) for i in others if i not in cases or access.seen_level(
-            ctx.actor, cases[i].access_of(ctx.actor.agency)) is None}
+        gone = no_longer_seen(self.ledger, ctx.actor,
+                              [UUID(row["id"]) for row in rows if row["owning_agency"] != ctx.actor.agency])
         return [row for row in rows if row["id"] not in gone]
 
 

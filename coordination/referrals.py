@@ -67,6 +67,7 @@ class Referrals:
         """Draft a referral of the case to an office, naming the proposed counts it puts forward."""
 
         def decide(session: Session, inv: Investigation) -> dict[str, Any]:
+            inv.check_may_refer(office)
             charges = self._charges(session, inv, charge_ids)
             referral = Referral.draft(id=uuid4(), investigation_id=inv.id, office=office, charge_ids=charges,
                                       memo=memo, envelope=ctx.envelope)
@@ -88,7 +89,7 @@ class Referrals:
             referral.submit(envelope=ctx.envelope)
             inv = self._case(session, referral)
             inv.refer(office=referral.office, referral_id=referral.id, envelope=ctx.envelope)
-            inv.follow_referral(status="referred", reason=f"referred to {referral.office}", envelope=ctx.envelope)
+            inv.follow_referral(status="referred", reason="a referral was submitted", envelope=ctx.envelope)
             session.add(inv)
 
         return self._step(ctx, referral_id, expected_version, PREPARE, change)
@@ -147,16 +148,18 @@ class Referrals:
             session.add(referral)
             return referral_view(referral)
 
-        return self.runner.run(ctx, decide, target=case_record(Referral, referral_id, policy), retry_on_conflict=False,
-                               guarded=True)
+        # A step that also writes the case (submit, a decision) must not lose to an unrelated write to the case:
+        # it is retried, and If-Match is checked again on each attempt.
+        return self.runner.run(ctx, decide, target=case_record(Referral, referral_id, policy), retry_on_conflict=True)
 
     def _after_decision(self, session: Session, referral: Referral, ctx: RequestContext) -> None:
         """The case follows the decision (accepted, declined, or active again when returned); an office that did
         not take it reads it no more where the deployment does not keep its access."""
         inv = self._case(session, referral)
-        status = {"accepted": "accepted", "declined": "declined", "returned": "active"}[referral.status]
-        reason = f"{referral.office} {referral.status} the referral"
-        changed = inv.follow_referral(status=status, reason=reason, envelope=ctx.envelope)
+        others = session.find_many(Referral, [i for i in inv.attached_ids(Referral.type_name) if i != referral.id])
+        status = _case_status(referral, list(others.values()))
+        changed = status != inv.status and inv.follow_referral(
+            status=status, reason=f"a referral was {referral.status}", envelope=ctx.envelope)
         ended = not self.access_kept and referral.status != "accepted"
         if ended:
             inv.end_prosecution_access(office=referral.office, referral_id=referral.id, envelope=ctx.envelope)
@@ -176,3 +179,13 @@ class Referrals:
             if str(charge_id) not in known:
                 raise Invalid("names no proposed charge of this case", f"charge_ids.{i}")
         return list(dict.fromkeys(str(c) for c in charge_ids or []))
+
+
+def _case_status(decided: Referral, others: list[Referral]) -> str:
+    """The status a case's referrals give it once one is decided: accepted if any office took it, referred while
+    another awaits its decision, else as this decision says (declined, or active again when returned)."""
+    if decided.status == "accepted" or any(r.status == "accepted" for r in others):
+        return "accepted"
+    if any(r.status == "submitted" for r in others):
+        return "referred"
+    return {"declined": "declined", "returned": "active"}[decided.status]

@@ -21,7 +21,7 @@ MAX_DEFENDANTS = 50
 
 
 class CaseFile(ChainedAggregate):
-    """The prosecution file of one investigation, kept by its owning agency and those that add to the case."""
+    """The prosecution file of one investigation, kept by its owning agency."""
 
     type_name = "case_file"
     references = frozenset({"investigation_id"})
@@ -47,7 +47,10 @@ class CaseFile(ChainedAggregate):
         charge: dict[str, Any]
 
         def apply(self, file: CaseFile) -> None:
-            file.charges[str(self.charge_id)] = {**self.charge, "version": self.originator_version}
+            # A copy down to each element's support: supporting one must never change this event's own data.
+            elements = [{**e, "support": list(e["support"])} for e in self.charge["elements"]]
+            file.charges[str(self.charge_id)] = {**self.charge, "elements": elements,
+                                                 "version": self.originator_version}
 
     class ElementSupported(ChainedAggregate.Event):
         charge_id: UUID
@@ -94,15 +97,17 @@ class CaseFile(ChainedAggregate):
                   "defendants": _defendants(defendants, subjects)}
         self._record(self.ChargeProposed, envelope=envelope, charge_id=charge_id, charge=charge)
 
-    def support(self, *, charge_id: Any, element: Any, kind: Any, ref: str, note: Any, envelope: Envelope) -> None:
-        """Name what proves one element of a count (the use case checks that `ref` is a record of this case)."""
+    def support(self, *, charge_id: Any, element: Any, kind: Any, ref: str, author: str, note: Any,
+                envelope: Envelope) -> None:
+        """Name what proves one element of a count: `ref` is a record of this case (the use case checks it) that
+        `author`'s agency put in, kept so that readers who may not see that agency's contributions do not see it."""
         charge = self.charges.get(str(charge_id))
         if charge is None:
             raise DomainError("names no charge of this case", "charge_id")
         if isinstance(element, bool) or not isinstance(element, int) or not 0 <= element < len(charge["elements"]):
             raise DomainError(f"must be the index of one of the charge's {len(charge['elements'])} elements",
                               "element")
-        support = {"kind": rules.one_of(kind, SUPPORT_KINDS, "kind"), "ref": ref,
+        support = {"kind": rules.one_of(kind, SUPPORT_KINDS, "kind"), "ref": ref, "agency": author,
                    "note": rules.optional_text(note, "note", max_len=2000) or None}
         self._record(self.ElementSupported, envelope=envelope, charge_id=UUID(str(charge_id)), element=element,
                      support=support)

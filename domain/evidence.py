@@ -127,7 +127,6 @@ class EvidenceItem(ChainedAggregate):
         return "owner" if agency == self.owning_agency else None
 
 
-
 def _uuid_text(value: Any) -> str:
     """An id as the item keeps it (lower case, with dashes), whatever way it was written; "" if it is none."""
     try:

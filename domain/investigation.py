@@ -40,7 +40,7 @@ class Investigation(ChainedAggregate):
         subjects: dict[str, dict[str, Any]]
         merged_into: UUID | None
         attached: Sequence[Sequence[str]]  # (record type, id) of the records added to the case
-        prosecution: Mapping[str, str]  # office -> referral id: the offices whose prosecutors read the case
+        prosecution: Mapping[str, Sequence[str]]  # office -> its submitted referrals: their prosecutors read it
     else:
         # Set by events added after the first cases were stored: a snapshot taken before them has no such field,
         # so each starts from an immutable class default that its events replace, never mutate. Not annotated at
@@ -123,7 +123,8 @@ class Investigation(ChainedAggregate):
         referral_id: UUID
 
         def apply(self, inv: Investigation) -> None:
-            inv.prosecution = {**inv.prosecution, self.office: str(self.referral_id)}
+            inv.prosecution = {**inv.prosecution, self.office: [*inv.prosecution.get(self.office, ()),
+                                                                 str(self.referral_id)]}
 
     class ProsecutionAccessEnded(ChainedAggregate.Event):
         """The office's referral was declined or returned and the deployment does not keep its read access."""
@@ -132,7 +133,10 @@ class Investigation(ChainedAggregate):
         referral_id: UUID
 
         def apply(self, inv: Investigation) -> None:
+            left = [r for r in inv.prosecution.get(self.office, ()) if r != str(self.referral_id)]
             inv.prosecution = {k: v for k, v in inv.prosecution.items() if k != self.office}
+            if left:  # another referral to the office is still open: its prosecutors still read the case
+                inv.prosecution[self.office] = left
 
     class EntryCorrected(ChainedAggregate.Event):
         corrects: int
@@ -202,6 +206,9 @@ class Investigation(ChainedAggregate):
         rules.one_of(access, SHARE_ACCESS, "access")
         if agency == self.owning_agency:
             raise DomainError("the owning agency already sees its own case", "agency")
+        if agency in self.prosecution:
+            # One access per agency: an office reads a case it was referred as prosecutors, read only.
+            raise DomainError(f"the case was referred to {agency}, whose prosecutors read it already", "agency")
         if self.shares.get(agency) == access:
             return False
         self._record(self.Shared, envelope=envelope, agency=agency, access=access)
@@ -301,19 +308,28 @@ class Investigation(ChainedAggregate):
 
     def attach(self, *, record_type: str, record_id: UUID, envelope: Envelope) -> None:
         """Name a record added to the case in the case's own chain (in the same save as the record)."""
+        self._refuse_if_frozen()
         self._record(self.RecordAttached, envelope=envelope, record_type=record_type, record_id=record_id)
 
     def attached_ids(self, record_type: str) -> list[UUID]:
         """The records of one type added to the case, in the order they were added."""
         return [UUID(record_id) for kind, record_id in self.attached if kind == record_type]
 
+    def check_may_refer(self, office: str) -> None:
+        """A case is referred while open, and not to an agency it is shared with (one access per agency)."""
+        self._refuse_if_frozen()
+        if office in self.shares:
+            raise StateConflict(f"the case is shared with {office}; revoke that share before referring the case "
+                                "there (its prosecutors read a referred case as prosecutors)", "office")
+
     def refer(self, *, office: str, referral_id: UUID, envelope: Envelope) -> None:
         """Open the case to the prosecutors of `office`, read only, from a referral's submission."""
+        self.check_may_refer(office)
         self._record(self.ReferredForProsecution, envelope=envelope, office=office, referral_id=referral_id)
 
     def end_prosecution_access(self, *, office: str, referral_id: UUID, envelope: Envelope) -> None:
         """Close the case to an office again, when its referral ended and access is not kept for the record."""
-        if self.prosecution.get(office) == str(referral_id):
+        if str(referral_id) in self.prosecution.get(office, ()):
             self._record(self.ProsecutionAccessEnded, envelope=envelope, office=office, referral_id=referral_id)
 
     def access_of(self, agency: str) -> str | None:

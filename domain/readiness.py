@@ -20,7 +20,7 @@ def empty_facts(owning_agency: str, case_number: str) -> Facts:
     """What the read model knows of a case just opened."""
     return {"owning_agency": owning_agency, "case_number": case_number, "status": "opened", "subjects": {},
             "contributors": [], "evidence": {}, "charges": {}, "witnesses": {}, "reviews": {},
-            "productions": {}, "referrals": {}, "forfeiture": {}}
+            "productions": {}, "referrals": {}, "forfeiture": {}, "offices": {}}
 
 
 def checklist(facts: Facts) -> dict[str, Any]:
@@ -93,15 +93,19 @@ def _custody(facts: Facts) -> tuple[str, str, list[dict[str, str]]]:
 
 
 def _disclosure(facts: Facts) -> tuple[str, str, list[dict[str, str]]]:
+    # Every agency whose people or files are in the case: the owner, every agency that ever could add to it, and
+    # the agencies of its evidence, its subjects and its law-enforcement witnesses (their personnel files too).
+    agencies = [facts["owning_agency"], *sorted(set(facts["contributors"]) - {facts["owning_agency"]})]
     reviews = facts["reviews"]
-    agencies = [facts["owning_agency"], *sorted(facts["contributors"])]
-    missing = [a for a in agencies if a not in reviews.get("brady_giglio", [])]
-    problems = [] if reviews.get("jencks") else ["statements and agent notes (Jencks) not collected"]
-    if missing:
-        problems.append(f"Brady/Giglio review not done for {', '.join(missing)}")
+    missing = {kind: [a for a in agencies if a not in reviews.get(kind, [])] for kind in ("jencks", "brady_giglio")}
+    problems = [f"{what} for {len(missing[kind])} of {len(agencies)} agencies" for kind, what in (
+        ("jencks", "statements and agent notes (Jencks) not collected"),
+        ("brady_giglio", "Brady/Giglio review not done")) if missing[kind]]
     if problems:
-        return GAP, "; ".join(problems), []
-    return OK, f"Jencks material collected; Brady/Giglio reviewed for {', '.join(agencies)}", []
+        # Agencies are named as records, so a partner never learns of another partner from the reason.
+        return GAP, "; ".join(problems), [_record("agency", a, a) for a in dict.fromkeys(
+            missing["jencks"] + missing["brady_giglio"])]
+    return OK, f"Jencks material collected and Brady/Giglio review done for all {len(agencies)} agencies", []
 
 
 def _discovery(facts: Facts) -> tuple[str, str, list[dict[str, str]]]:
@@ -118,19 +122,25 @@ def _discovery(facts: Facts) -> tuple[str, str, list[dict[str, str]]]:
 
 
 def _decisions(facts: Facts) -> tuple[str, str, list[dict[str, str]]]:
-    referrals, owner = facts["referrals"], facts["owning_agency"]
+    referrals = facts["referrals"]
     sent = {rid: r for rid, r in referrals.items() if r["status"] not in ("draft", "approved")}
     if not sent:
         return NOT_APPLICABLE, "no referral has been submitted", []
+    # A referral is named as its office's record: another office, or a partner, does not learn of it.
     waiting = [rid for rid, r in sent.items() if r["status"] == "submitted"]
     if waiting:
-        return GAP, f"{len(waiting)} referral(s) await the office's decision", [
-            _record("referral", r, owner) for r in waiting]
-    latest = list(sent)[-1]  # referrals are kept in the order they were drafted
+        return GAP, "a referral awaits the office's decision", [
+            _record("referral", r, sent[r]["office"]) for r in waiting]
+    latest = max(sent, key=lambda rid: sent[rid]["seq"])
     if sent[latest]["status"] == "returned":
-        return GAP, "the office returned the case for more investigation; no count is decided", [
-            _record("referral", latest, owner)]
-    return OK, "every referral submitted was decided, each declination with its reason", []
+        return GAP, "the case was returned for more investigation", [
+            _record("referral", latest, sent[latest]["office"])]
+    decided = {c for r in sent.values() for c in r.get("counts", {})}
+    undecided = [c for c in facts["charges"] if c not in decided]
+    if undecided:
+        return GAP, f"{len(undecided)} proposed count(s) have no charging decision", [
+            _record("charge", c, facts["owning_agency"]) for c in undecided]
+    return OK, "every count proposed has its charging decision, each declination with its reason", []
 
 
 def _forfeiture(facts: Facts) -> tuple[str, str, list[dict[str, str]]]:

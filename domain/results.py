@@ -124,8 +124,6 @@ def _bad_date(field: str) -> str:
     raise DomainError("must be a date such as 2027-03-31", field)
 
 
-
-
 def _list(value: Any, field: str) -> list[Any]:
     if not isinstance(value, list) or len(value) > MAX_ITEMS:
         raise DomainError(f"must be a list of at most {MAX_ITEMS}", field)

@@ -63,6 +63,10 @@ class Rows:
 
     def __init__(self, cursor: Cursor):
         self._cursor = cursor
+        # What projections wrote in this batch, kept by each under its name, so that they read it back from here
+        # rather than from the store: a read back is a round trip that stalls the batch's pipeline. It lives as long
+        # as the batch's transaction, so it never outlives what it mirrors.
+        self.kept: dict[str, Any] = {}
 
     def upsert(self, table: str, key: Sequence[str], values: dict[str, Any]) -> None:
         columns = list(values)

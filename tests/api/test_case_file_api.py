@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.api.support import API, as_, created, log_action, open_case, problem, shared_case
+from tests.api.support import API, as_, created, log_action, open_case, problem, shared_case, write
 
 SMUGGLING = "8 U.S.C. 1324(a)(1)(A)(ii)"
 
@@ -18,10 +18,10 @@ def charge_of(file: dict[str, Any]) -> dict[str, Any]:
     return next(c for c in file["charges"] if c["id"] == file["created_id"])
 
 
-def item_of(client: Any, case: Any) -> str:
+def item_of(client: Any, case: Any, caller: str = "hsi_agent") -> str:
     return created(post(client, case, "/evidence", {
         "description": "Ledger", "kind": "document", "seized_at": "2026-11-02T06:15:00Z",
-        "custodian": "SA Moreno", "location": "Vault 2"}))["id"]
+        "custodian": "SA Moreno", "location": "Vault 2"}, caller))["id"]
 
 
 def test_a_catalogued_statute_brings_its_elements_each_a_gap_until_supported(client):
@@ -149,3 +149,38 @@ def test_the_statute_catalogue_lists_the_common_federal_statutes_with_their_elem
     catalogue = created(client.get(f"{API}/statutes", headers=as_("hsi_agent")), 200)
     assert {"8 U.S.C. 1324", "18 U.S.C. 1591", "21 U.S.C. 841", "21 U.S.C. 846", "18 U.S.C. 1956"} <= {
         s["citation"] for s in catalogue["items"]}
+
+
+def test_a_partner_reading_the_file_sees_that_an_element_is_supported_but_not_by_which_other_partners_item(client):
+    case = shared_case(client)  # DEA reads, CBP contributes
+    cbp_item = item_of(client, case, "cbp_agent")
+    file = created(post(client, case, "/charges", {"statute": SMUGGLING}))
+    created(post(client, case, f"/charges/{file['created_id']}/support",
+                 {"element": 0, "kind": "evidence", "ref": cbp_item}))
+    read = created(client.get(f"{case.url}/case-file", headers=as_("dea_agent")), 200)
+    element = read["charges"][0]["elements"][0]
+    assert (element["supported"], element["support"], element["support_withheld"], cbp_item in str(read)) == (
+        True, [], 1, False)
+
+
+def test_an_action_version_written_in_other_digits_is_refused_naming_the_ref(client):
+    case = open_case(client)
+    file = created(post(client, case, "/charges", {"statute": SMUGGLING}))
+    refusal = problem(post(client, case, f"/charges/{file['created_id']}/support",
+                           {"element": 0, "kind": "action", "ref": "²"}), 422)
+    assert "ref" in refusal["errors"]
+
+
+def test_a_production_naming_a_record_of_another_case_is_refused_naming_it(client):
+    case = open_case(client)
+    refusal = problem(post(client, case, "/discovery", {
+        "description": "Reports", "produced_to": "Counsel", "produced_at": "2026-11-20", "bates_start": "HSI-1",
+        "bates_end": "HSI-9", "record_ids": [item_of(client, open_case(client))]}), 422)
+    assert "record_ids.0" in refusal["errors"]
+
+
+def test_a_closed_case_takes_no_new_charge(client):
+    case = open_case(client)
+    write(client, case, "POST", "/status", {"status": "closed", "reason": "no prosecution"}, "hsi_supervisor",
+          status=200, If_Match=f'"{case.version}"')
+    problem(post(client, case, "/charges", {"statute": SMUGGLING}), 409)

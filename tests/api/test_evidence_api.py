@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.api.support import API, as_, created, open_case, plan, problem, shared_case
+from tests.api.support import API, as_, created, open_case, plan, problem, share, shared_case
 
 SEIZED = "2026-11-02T06:15:00Z"
 
@@ -178,3 +178,20 @@ def test_a_result_for_an_unknown_lab_request_is_refused_naming_the_field(client)
     refusal = problem(client.post(f"{API}/evidence/{item['id']}/lab-results", headers=as_("hsi_agent"), json={
         "request_id": item["id"], "findings": "nothing"}), 422)
     assert "request_id" in refusal["errors"]
+
+
+def test_a_reader_who_may_not_see_the_seizing_operation_is_not_told_its_id(client):
+    case = shared_case(client)  # DEA reads the case, CBP adds to it
+    cbp_op = plan(client, case, "cbp_agent", lat=12.5, lon=13.5)
+    item = log_item(client, case, operation_id=cbp_op["id"])
+    read = created(client.get(f"{API}/evidence/{item['id']}", headers=as_("dea_agent")), 200)
+    assert (item["operation_id"], read["operation_id"]) == (cbp_op["id"], None)
+
+
+def test_an_item_cannot_name_an_operation_of_a_partner_its_logger_may_not_see(client):
+    case = shared_case(client)  # CBP adds to the case; so will TCIU-EC, and neither sees the other's entries
+    share(client, case, "TCIU-EC", "contribute")
+    theirs = plan(client, case, "tciu_agent", lat=13.5, lon=14.5)
+    refusal = problem(client.post(f"{case.url}/evidence", json=item_body(operation_id=theirs["id"]),
+                                  headers=as_("cbp_agent")), 422)
+    assert "operation_id" in refusal["errors"]

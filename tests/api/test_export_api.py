@@ -153,3 +153,17 @@ def without(bundle: Path, tmp_path: Path, name: str) -> Path:
             if kept != name:
                 target.writestr(kept, source.read(kept))
     return out
+
+
+def test_a_record_the_signed_checkpoint_does_not_cover_is_named_by_the_verifier(client, tmp_path):
+    bundle, item = exported_with_records(client, tmp_path)
+
+    def uncovered(lines: list[str]) -> list[str]:
+        checkpoint = json.loads("".join(lines))
+        checkpoint["payload"]["records"] = []
+        return [json.dumps(checkpoint)]
+
+    status, report = run_verifier(rewritten(bundle, tmp_path, uncovered, name="checkpoint.json"), tmp_path)
+
+    assert (status, report["first_broken"]["record_id"], report["first_broken"]["problem"]) == (
+        1, item["id"], "the checkpoint does not cover it")

@@ -122,7 +122,16 @@ def test_brady_giglio_review_is_due_from_every_agency_that_adds_to_the_case(clie
     post(client, case, "/disclosure-reviews", {"kind": "jencks", "agency": "HSI"})
     response = post(client, case, "/disclosure-reviews", {"kind": "brady_giglio", "agency": "HSI"})
     disclosure = next(i for i in readiness(client, case, response)["items"] if i["item"] == "disclosure")
-    assert (disclosure["status"], "CBP" in disclosure["reason"]) == ("gap", True)
+    assert (disclosure["status"], disclosure["records"]) == ("gap", [{"type": "agency", "id": "CBP"}])
+
+
+def test_a_partner_does_not_learn_from_a_disclosure_gap_which_other_partner_is_due(client, worker):
+    case = open_case(client)
+    share(client, case, "DEA", "read")
+    share(client, case, "CBP", "contribute")
+    disclosure = next(i for i in readiness(client, case, _touch(client, case), "dea_agent")["items"]
+                      if i["item"] == "disclosure")
+    assert ("CBP" in str(disclosure), disclosure["records_withheld"]) == (False, 1)
 
 
 def test_forfeiture_without_a_notice_deadline_is_a_gap(client, worker):

@@ -15,6 +15,7 @@ from tests.api.support import (
     open_case,
     problem,
     referral_step,
+    share,
     shared_case,
     submitted_referral,
     write,
@@ -257,3 +258,53 @@ def test_a_case_its_lifecycle_does_not_let_be_referred_keeps_its_status(client):
     case = open_case(client)  # opened, not yet active: the referral is the record of the referral
     submitted_referral(client, case)
     assert status_of(client, case) == "opened"
+
+
+def test_a_case_cannot_be_referred_to_an_office_it_is_shared_with(client):
+    case = open_case(client)
+    share(client, case, OFFICE, "read")
+    response = client.post(f"{case.url}/referrals", headers=as_("hsi_agent"), json={"office": OFFICE})
+    assert OFFICE in problem(response, 409)["detail"]
+
+
+def test_a_case_referred_to_an_office_cannot_also_be_shared_with_it(client):
+    case = open_case(client)
+    submitted_referral(client, case)
+    response = client.post(f"{case.url}/shares", headers=as_("hsi_agent"), json={"agency": OFFICE, "access": "read"})
+    assert "agency" in problem(response, 422)["errors"]
+
+
+def test_a_closed_case_is_not_referred(client):
+    case = open_case(client)
+    write(client, case, "POST", "/status", {"status": "closed", "reason": "no prosecution"}, "hsi_supervisor",
+          status=200, If_Match=f'"{case.version}"')
+    problem(client.post(f"{case.url}/referrals", headers=as_("hsi_agent"), json={"office": OFFICE}), 409)
+
+
+def test_one_offices_declination_does_not_undo_another_offices_acceptance(client):
+    case = active_case(client)
+    accepted_by_us = submitted_referral(client, case)
+    other = submitted_referral(client, case, office="USAO-EDNY")
+    referral_step(client, accepted_by_us, "accept", "usao_prosecutor")
+    response = client.post(f"{REFERRALS}/{other['id']}/decline", json={"reason": "no_substantial_federal_interest",
+                                                                      "memo": "SDFL has it"},
+                           headers={"Authorization": _token("USAO-EDNY"), "If-Match": f'"{other["version"]}"'})
+    created(response, 200)
+    assert status_of(client, case) == "accepted"
+
+
+def test_an_office_with_a_second_referral_still_open_keeps_reading_when_the_first_is_returned(client, services):
+    services.referrals.access_kept = False  # as PATHWAYS_REFERRAL_ACCESS_KEPT=no configures it
+    case = open_case(client)
+    first, second = submitted_referral(client, case), submitted_referral(client, case)
+    referral_step(client, first, "return", "usao_prosecutor", {"memo": "identify the courier"})
+    assert (created(client.get(case.url, headers=as_("usao_prosecutor")), 200)["id"], second["status"]) == (
+        case.id, "submitted")
+
+
+def test_a_step_survives_an_unrelated_write_to_the_case_landing_first(client):
+    case = open_case(client)
+    referral = referral_step(client, created(client.post(f"{case.url}/referrals", headers=as_("hsi_agent"),
+                                                         json={"office": OFFICE})), "approve", "hsi_supervisor")
+    log_action(client, case, summary="a late interview")  # the case moved on; the referral did not
+    assert referral_step(client, referral, "submit", "hsi_agent")["status"] == "submitted"

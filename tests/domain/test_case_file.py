@@ -79,15 +79,16 @@ def test_a_citation_that_is_not_the_us_code_is_refused_naming_statute():
 
 def test_support_marks_the_one_element_it_names():
     file, charge_id = with_charge()
-    file.support(charge_id=charge_id, element=1, kind="witness", ref="w-1", note=" Admits he knew ", envelope=AGENT)
+    file.support(charge_id=charge_id, element=1, kind="witness", ref="w-1", author="HSI", note=" Admits he knew ",
+                 envelope=AGENT)
     assert [e["support"] for e in file.charges[charge_id]["elements"]] == [
-        [], [{"kind": "witness", "ref": "w-1", "note": "Admits he knew"}], [], []]
+        [], [{"kind": "witness", "ref": "w-1", "agency": "HSI", "note": "Admits he knew"}], [], []]
 
 
 def test_an_element_supported_twice_keeps_both_supports_in_order():
     file, charge_id = with_charge()
-    file.support(charge_id=charge_id, element=0, kind="evidence", ref="e-1", note=None, envelope=AGENT)
-    file.support(charge_id=charge_id, element=0, kind="action", ref="a-7", note=None, envelope=PARTNER)
+    file.support(charge_id=charge_id, element=0, kind="evidence", ref="e-1", author="HSI", note=None, envelope=AGENT)
+    file.support(charge_id=charge_id, element=0, kind="action", ref="a-7", author="CBP", note=None, envelope=PARTNER)
     assert [s["ref"] for s in file.charges[charge_id]["elements"][0]["support"]] == ["e-1", "a-7"]
 
 
@@ -96,21 +97,21 @@ def test_an_element_that_is_not_an_index_of_the_charge_is_refused_naming_element
     file, charge_id = with_charge()
     version = file.version
     refusal = refused(lambda: file.support(charge_id=charge_id, element=element, kind="evidence", ref="e-1",
-                                           note=None, envelope=AGENT))
+                                           author="HSI", note=None, envelope=AGENT))
     assert (refusal.field, file.version) == ("element", version)
 
 
 def test_support_for_an_unknown_charge_is_refused_naming_charge_id():
     file, _ = with_charge()
-    refusal = refused(lambda: file.support(charge_id=uuid4(), element=0, kind="evidence", ref="e-1", note=None,
-                                           envelope=AGENT))
+    refusal = refused(lambda: file.support(charge_id=uuid4(), element=0, kind="evidence", ref="e-1", author="HSI",
+                                           note=None, envelope=AGENT))
     assert refusal.field == "charge_id"
 
 
 def test_support_of_an_unknown_kind_is_refused_naming_kind():
     file, charge_id = with_charge()
-    refusal = refused(lambda: file.support(charge_id=charge_id, element=0, kind="hunch", ref="x", note=None,
-                                           envelope=AGENT))
+    refusal = refused(lambda: file.support(charge_id=charge_id, element=0, kind="hunch", ref="x", author="HSI",
+                                           note=None, envelope=AGENT))
     assert refusal.field == "kind"
 
 

@@ -38,8 +38,12 @@ def evidence(discrepancies: int = 0, lab_pending: int = 0, agency: str = "HSI") 
     return {"agency": agency, "discrepancies": discrepancies, "lab_pending": lab_pending}
 
 
-def referral(status_: str) -> dict[str, Any]:
-    return {"office": "USAO-SDTX", "status": status_}
+_SEQ = iter(range(1, 10**9))
+
+
+def referral(status_: str, counts: dict[str, str] | None = None) -> dict[str, Any]:
+    """A referral's facts; each one built later than the one before (its log position)."""
+    return {"office": "USAO-SDTX", "status": status_, "seq": next(_SEQ), "counts": counts or {}}
 
 
 SUPPORTED = {"c-1": charge([True, True, True], [DRIVER])}
@@ -139,14 +143,26 @@ def test_items_with_discrepancies_or_pending_lab_work_are_a_gap_naming_each_once
 
 
 def test_disclosure_is_ok_when_jencks_is_collected_and_every_agency_reviewed_for_brady_giglio():
-    f = facts(contributors=["DEA", "CBP"], reviews={"jencks": ["HSI"], "brady_giglio": ["CBP", "HSI", "DEA"]})
+    f = facts(contributors=["DEA", "CBP"], reviews={"jencks": ["HSI", "DEA", "CBP"],
+                                                    "brady_giglio": ["CBP", "HSI", "DEA"]})
     assert status(f, "disclosure") == OK
 
 
-def test_a_contributor_agency_without_a_brady_giglio_review_is_a_gap_naming_it():
-    f = facts(contributors=["DEA", "CBP"], reviews={"jencks": ["HSI"], "brady_giglio": ["HSI", "CBP"]})
+def test_a_contributor_agency_without_a_brady_giglio_review_is_a_gap_naming_it_as_a_record():
+    f = facts(contributors=["DEA", "CBP"], reviews={"jencks": ["HSI", "CBP", "DEA"], "brady_giglio": ["HSI", "CBP"]})
     found = item(f, "disclosure")
-    assert (found["status"], found["reason"]) == (GAP, "Brady/Giglio review not done for DEA")
+    assert (found["status"], found["records"]) == (GAP, [{"type": "agency", "id": "DEA", "agency": "DEA"}])
+
+
+def test_the_reason_of_a_disclosure_gap_names_no_agency():
+    f = facts(contributors=["DEA", "CBP"], reviews={"jencks": ["HSI"], "brady_giglio": ["HSI", "CBP"]})
+    reason = item(f, "disclosure")["reason"]
+    assert ("DEA" not in reason and "CBP" not in reason, "1 of 3" in reason) == (True, True)
+
+
+def test_jencks_material_is_due_from_every_agency_in_the_case():
+    f = facts(contributors=["DEA"], reviews={"jencks": ["HSI"], "brady_giglio": ["HSI", "DEA"]})
+    assert item(f, "disclosure")["records"] == [{"type": "agency", "id": "DEA", "agency": "DEA"}]
 
 
 def test_jencks_material_not_collected_is_a_gap_even_when_every_agency_was_reviewed():
@@ -189,7 +205,7 @@ def test_charging_decisions_are_not_applicable_while_referrals_are_drafts_or_app
 def test_a_submitted_referral_awaiting_its_decision_is_a_gap_naming_it():
     f = facts(referrals={"r-1": referral("declined"), "r-2": referral("submitted")})
     found = item(f, "charging_decisions")
-    assert (found["status"], found["records"]) == (GAP, [{"type": "referral", "id": "r-2", "agency": "HSI"}])
+    assert (found["status"], found["records"]) == (GAP, [{"type": "referral", "id": "r-2", "agency": "USAO-SDTX"}])
 
 
 def test_charging_decisions_are_ok_when_every_submitted_referral_was_decided():
@@ -199,9 +215,16 @@ def test_charging_decisions_are_ok_when_every_submitted_referral_was_decided():
 
 
 def test_a_case_last_returned_for_more_investigation_has_no_charging_decision():
-    f = facts(referrals={"r-1": referral("accepted"), "r-2": referral("returned")})
+    f = facts(referrals={"r-2": referral("accepted"), "r-1": referral("returned")})  # r-1 is the later one
     found = item(f, "charging_decisions")
-    assert (found["status"], found["records"]) == (GAP, [{"type": "referral", "id": "r-2", "agency": "HSI"}])
+    assert (found["status"], found["records"]) == (GAP, [{"type": "referral", "id": "r-1", "agency": "USAO-SDTX"}])
+
+
+def test_a_proposed_count_without_a_charging_decision_is_a_gap_naming_it():
+    f = facts(charges={"c-1": charge([True], [DRIVER]), "c-2": charge([True], [DRIVER])},
+              referrals={"r-1": referral("accepted", {"c-1": "charge"})})
+    found = item(f, "charging_decisions")
+    assert (found["status"], found["records"]) == (GAP, [{"type": "charge", "id": "c-2", "agency": "HSI"}])
 
 
 # Forfeiture
