@@ -26,7 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import CIPHER_HELP, cipher_key, say, store_env, throwaway_store
+from bench.harness import cipher_key, per_store_main, say, store_env, throwaway_store
 from coordination import bootstrap
 from coordination.config import Settings
 from coordination.context import RequestContext
@@ -113,14 +113,7 @@ def markdown(results: list[dict[str, Any]]) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--events", type=int, default=10_000)
-    parser.add_argument("--runs", type=int, default=30)
-    parser.add_argument("--stores", default="sqlite,postgres")
-    parser.add_argument("--cipher", action="store_true", help=CIPHER_HELP)
-    args = parser.parse_args()
-    print(markdown([bench_store(store, args) for store in args.stores.split(",")]))
-    return 0
+    return per_store_main(__doc__, bench_store, markdown, events=10_000, runs=30)
 
 
 if __name__ == "__main__":

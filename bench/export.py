@@ -25,7 +25,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.case_history import AGENT, STORE_NAMES, fill
-from bench.harness import CIPHER_HELP, cipher_key, say, store_env, throwaway_store
+from bench.harness import cipher_key, per_store_main, say, store_env, throwaway_store
 from coordination import bootstrap
 from coordination.config import Settings
 from coordination.signing import new_private_key_pem
@@ -130,13 +130,7 @@ def markdown(results: list[dict[str, Any]]) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--stores", default="sqlite,postgres")
-    parser.add_argument("--cipher", action="store_true", help=CIPHER_HELP)
-    args = parser.parse_args()
-    print(markdown([bench_store(store, args) for store in args.stores.split(",")]))
-    return 0
+    return per_store_main(__doc__, bench_store, markdown, events=1_000_000)
 
 
 if __name__ == "__main__":

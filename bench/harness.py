@@ -349,3 +349,52 @@ def worker_pids(master_pid: int) -> list[int]:
             if int(stat[stat.rindex(")") + 2:].split()[1]) == master_pid:
                 pids.append(int(entry))
     return sorted(pids)
+
+
+def join_threads(threads: list[threading.Thread], stop: threading.Event) -> None:
+    """Wait for `threads`; on an interrupt, tell them to stop (they check `stop`) and pass it on."""
+    try:
+        for th in threads:
+            while th.is_alive():
+                th.join(0.2)
+    except BaseException:
+        stop.set()
+        raise
+
+
+def drive(worker: Any, specs: list[tuple[Any, ...]], seconds: float, stop: threading.Event) -> tuple[float, float,
+                                                                                                       dict[str, Any]]:
+    """Run `worker(index, *spec, go)` on a thread per spec for `seconds`: each calls `go()` once it is ready, which
+    lets them all start together and returns the moment the window ends. (start, seconds taken, CPU used)."""
+    barrier = threading.Barrier(len(specs) + 1)
+    window: dict[str, float] = {}
+
+    def go() -> float:
+        barrier.wait()
+        return window["end"]
+
+    threads = [threading.Thread(target=worker, args=(i, *spec, go), daemon=True) for i, spec in enumerate(specs)]
+    for th in threads:
+        th.start()
+    cpu_before = METER.snapshot()
+    start = time.perf_counter()
+    window["end"] = start + seconds
+    barrier.wait()
+    join_threads(threads, stop)
+    took = time.perf_counter() - start
+    return start, took, METER.used(cpu_before, METER.snapshot(), took)
+
+
+def per_store_main(doc: str, bench_store: Any, markdown: Any, **options: int) -> int:
+    """The command line of a bench run once per store: its `options` (name: default), --stores and --cipher; the
+    results printed as markdown."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    for name, default in options.items():
+        parser.add_argument(f"--{name}", type=int, default=default)
+    parser.add_argument("--stores", default="sqlite,postgres")
+    parser.add_argument("--cipher", action="store_true", help=CIPHER_HELP)
+    args = parser.parse_args()
+    print(markdown([bench_store(store, args) for store in args.stores.split(",")]))
+    return 0

@@ -22,7 +22,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.coordination_views import STORE_NAMES, fill, raw_read, settings_of
-from bench.harness import CIPHER_HELP, cipher_key, say, throwaway_store
+from bench.harness import cipher_key, per_store_main, say, throwaway_store
 from coordination import bootstrap
 from coordination.signing import Signer, new_private_key_pem
 
@@ -41,10 +41,10 @@ def bench_store(store: str, args: argparse.Namespace) -> dict[str, Any]:
             result["raw"] = raw_read(services.ledger)
             t0 = time.perf_counter()
             services.signed_heads.seal()
-            result["seal_seconds"] = round(time.perf_counter() - t0, 1)
+            result["seal_seconds"] = round(time.perf_counter() - t0, 3)
             t0 = time.perf_counter()
             report = services.signed_heads.verify(Signer.from_file(key).public_key)
-            result["verify_seconds"] = round(time.perf_counter() - t0, 1)
+            result["verify_seconds"] = round(time.perf_counter() - t0, 3)
             result["valid"] = report["valid"]
             say(f"[{store}] raw {result['raw']['rate']:,}/s, seal {result['seal_seconds']} s, "
                 f"verify {result['verify_seconds']} s ({report['valid']})")
@@ -65,13 +65,7 @@ def markdown(results: list[dict[str, Any]]) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--operations", type=int, default=50_000)
-    parser.add_argument("--stores", default="sqlite,postgres")
-    parser.add_argument("--cipher", action="store_true", help=CIPHER_HELP)
-    args = parser.parse_args()
-    print(markdown([bench_store(store, args) for store in args.stores.split(",")]))
-    return 0
+    return per_store_main(__doc__, bench_store, markdown, operations=50_000)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.harness import METER
+from bench.harness import METER, join_threads
 
 # --------------------------------------------------------------------------------------------- statistics
 
@@ -186,16 +186,6 @@ def run_timed(
     scenario.cpu = METER.used(cpu_before, METER.snapshot(), scenario.seconds)
     scenario.ok = len(scenario.latencies)
     scenario.per_second = bucket_per_second(stamps, start, seconds)
-
-
-def join_threads(threads: list[threading.Thread], stop: threading.Event) -> None:
-    try:
-        for th in threads:
-            while th.is_alive():
-                th.join(0.2)
-    except BaseException:
-        stop.set()
-        raise
 
 
 def verify_appends(c: Client, run: dict[str, Any], base_versions: dict[str, int]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bench.harness import METER
+from bench.harness import drive
 from bench.load import Client, percentile
 from bench.plan_fill import shifted
 from bench.workload import plan
@@ -58,18 +58,16 @@ def run_planners(port: int, planners: list[tuple[str, str, list[str]]], seconds:
     random pause of `think` seconds on average (exponential); samples and CPU used."""
     samples: list[Sample] = []
     lock = threading.Lock()
-    barrier = threading.Barrier(len(planners) + 1)
-    window: dict[str, float] = {}
 
-    def planner(index: int, token: str, case: str, subjects: list[str]) -> None:
+    def planner(index: int, token: str, case: str, subjects: list[str], go: Any) -> None:
         rng = random.Random(seed * 1000 + index)
         c = Client(port, token)
         mine: list[Sample] = []
-        barrier.wait()
-        while not stop.is_set() and time.perf_counter() < window["end"]:
+        end = go()
+        while not stop.is_set() and time.perf_counter() < end:
             if think:
-                stop.wait(min(rng.expovariate(1 / think), max(0.0, window["end"] - time.perf_counter())))
-                if stop.is_set() or time.perf_counter() >= window["end"]:
+                stop.wait(min(rng.expovariate(1 / think), max(0.0, end - time.perf_counter())))
+                if stop.is_set() or time.perf_counter() >= end:
                     break
             body = plan_body(rng, case, subjects, index, horizon)
             t0 = time.perf_counter()
@@ -88,22 +86,8 @@ def run_planners(port: int, planners: list[tuple[str, str, list[str]]], seconds:
         with lock:
             samples.extend(mine)
 
-    threads = [threading.Thread(target=planner, args=(i, *spec), daemon=True) for i, spec in enumerate(planners)]
-    for th in threads:
-        th.start()
-    cpu_before = METER.snapshot()
-    start = time.perf_counter()
-    window["end"] = start + seconds
-    barrier.wait()
-    try:
-        for th in threads:
-            while th.is_alive():
-                th.join(0.2)
-    except BaseException:
-        stop.set()
-        raise
-    took = time.perf_counter() - start
-    return {"samples": samples, "start": start, "seconds": took, "cpu": METER.used(cpu_before, METER.snapshot(), took)}
+    start, took, cpu = drive(planner, planners, seconds, stop)
+    return {"samples": samples, "start": start, "seconds": took, "cpu": cpu}
 
 
 def summarize(samples: list[Sample], seconds: float, cpu: dict[str, float] | None, store: str) -> dict[str, Any]:

@@ -4,14 +4,12 @@ receives exactly its agency's notifications; and how the connections spread over
 from __future__ import annotations
 
 import json
-import os
 import queue
 import selectors
 import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import quote
 
 from bench.stream_load import STREAM
@@ -144,39 +142,3 @@ class Streams:
             except OSError:
                 pass
         self.selector.close()
-
-
-def connections_per_worker(master_pid: int, port: int) -> dict[str, int]:
-    """Established connections to `port` held by each of gunicorn's workers (from /proc)."""
-    inodes: dict[str, bool] = {}
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            parts = line.split()
-            local_port = int(parts[1].rsplit(":", 1)[1], 16)
-            if local_port == port and parts[3] == "01":  # ESTABLISHED
-                inodes[parts[9]] = True
-    counts: dict[str, int] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-            if int(stat[stat.rindex(")") + 2:].split()[1]) != master_pid:
-                continue
-            fds = os.listdir(f"/proc/{entry}/fd")
-        except (OSError, ValueError):
-            continue
-        n = 0
-        for fd in fds:
-            try:
-                link = os.readlink(f"/proc/{entry}/fd/{fd}")
-            except OSError:
-                continue
-            if link.startswith("socket:[") and link[8:-1] in inodes:
-                n += 1
-        counts[entry] = n
-    return counts

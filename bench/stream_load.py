@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bench.harness import METER
+from bench.harness import drive
 from bench.load import Client, percentile
 from domain.deconfliction import OPERATION_KINDS
 
@@ -72,16 +72,14 @@ def run_load(port: int, clients: list[tuple[str, str, list[str]]], seconds: floa
     """`clients` (agency, token, investigations) loop plan + append for `seconds`; the samples and CPU."""
     samples: list[Sample] = []
     lock = threading.Lock()
-    barrier = threading.Barrier(len(clients) + 1)
-    window: dict[str, float] = {}
 
-    def client(index: int, agency: str, token: str, cases: list[str]) -> None:
+    def client(index: int, agency: str, token: str, cases: list[str], go: Any) -> None:
         rng = random.Random(seed * 1000 + index)
         c = Client(port, token)
         mine: list[Sample] = []
-        barrier.wait()
+        end = go()
         n = 0
-        while not stop.is_set() and time.perf_counter() < window["end"]:
+        while not stop.is_set() and time.perf_counter() < end:
             case = cases[n % len(cases)]
             n += 1
             lat, lon, starts_at, kind, near = places.next(agency, rng)
@@ -106,22 +104,8 @@ def run_load(port: int, clients: list[tuple[str, str, list[str]]], seconds: floa
         with lock:
             samples.extend(mine)
 
-    threads = [threading.Thread(target=client, args=(i, *spec), daemon=True) for i, spec in enumerate(clients)]
-    for th in threads:
-        th.start()
-    cpu_before = METER.snapshot()
-    start = time.perf_counter()
-    window["end"] = start + seconds
-    barrier.wait()
-    try:
-        for th in threads:
-            while th.is_alive():
-                th.join(0.2)
-    except BaseException:
-        stop.set()
-        raise
-    took = time.perf_counter() - start
-    return {"samples": samples, "seconds": took, "cpu": METER.used(cpu_before, METER.snapshot(), took)}
+    _, took, cpu = drive(client, clients, seconds, stop)
+    return {"samples": samples, "seconds": took, "cpu": cpu}
 
 
 def _timed(c: Client, method: str, path: str, body: Any) -> tuple[int, bytes, float]:

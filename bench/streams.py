@@ -59,10 +59,18 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.harness import METER, PG, VENV_BIN, Deployment, pg_exec, store_env  # noqa: E402
+from bench.harness import (  # noqa: E402
+    METER,
+    PG,
+    VENV_BIN,
+    Deployment,
+    connections_per_worker,
+    pg_exec,
+    store_env,
+)
 from bench.load import Client, percentile  # noqa: E402
 from bench.report import machine  # noqa: E402
-from bench.stream_clients import Streams, connections_per_worker  # noqa: E402
+from bench.stream_clients import Streams  # noqa: E402
 from bench.stream_load import Interrupted, Places, run_load, summarize  # noqa: E402
 from coordination.config import Settings  # noqa: E402
 from coordination.tokens import mint_dev_token  # noqa: E402
@@ -301,7 +309,7 @@ def markdown(results: list[dict[str, Any]]) -> str:
                     f"{o['retry_frame_200_event_stream']} / {o['asked']} | {e['open_at_end']} | "
                     f"{e['events_received']:,} / {e['events_expected']:,} | {e['streams_exact']} | "
                     f"{b['plan']['conflicts_named']:,} | {e['keepalives']:,} | "
-                    f"{' + '.join(str(v) for v in e['per_worker_connections'].values())} | "
+                    f"{' + '.join(str(v) for v in e['per_worker_connections'])} | "
                     f"{len(r['server_log_problems'])} |")
     return "\n".join(rows)
 

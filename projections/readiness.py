@@ -43,7 +43,7 @@ class ReadinessBoard(Projection):
     ddl = (
         f"CREATE TABLE IF NOT EXISTS {TABLE} (id TEXT PRIMARY KEY, owning_agency TEXT NOT NULL, "
         "case_number TEXT NOT NULL, status TEXT NOT NULL, score INTEGER NOT NULL, gaps INTEGER NOT NULL, "
-        "ready BOOLEAN NOT NULL, facts TEXT NOT NULL, position BIGINT NOT NULL)",
+        "ready BOOLEAN NOT NULL, facts TEXT NOT NULL)",
         f"CREATE INDEX IF NOT EXISTS {TABLE}_owner_score ON {TABLE} (owning_agency, score, id)",
         f"CREATE TABLE IF NOT EXISTS {ACCESS} (investigation_id TEXT NOT NULL, agency TEXT NOT NULL, "
         "access TEXT NOT NULL, PRIMARY KEY (investigation_id, agency))",
@@ -59,7 +59,7 @@ class ReadinessBoard(Projection):
             kept["links"][record_id] = str(event.investigation_id)
             rows.upsert(LINKS, ("record_id",), {"record_id": record_id, "investigation_id": kept["links"][record_id]})
         if isinstance(event, Investigation.Opened):
-            self._save(rows, kept, record_id, empty_facts(event.owning_agency, event.case_number), position)
+            self._save(rows, kept, record_id, empty_facts(event.owning_agency, event.case_number))
         elif isinstance(event, (Investigation.Shared, Investigation.ShareRevoked)):
             _share_row(rows, record_id, event)
         if not _changes_facts(event):
@@ -71,16 +71,16 @@ class ReadinessBoard(Projection):
         _fold(facts, event, record_id, position)
         if isinstance(event, (Investigation.ReferredForProsecution, Investigation.ProsecutionAccessEnded)):
             _office_row(rows, case_id, event.office, facts)
-        self._save(rows, kept, case_id, facts, position)
+        self._save(rows, kept, case_id, facts)
 
     @staticmethod
-    def _save(rows: Rows, kept: dict[str, Any], case_id: str, facts: Facts, position: int) -> None:
+    def _save(rows: Rows, kept: dict[str, Any], case_id: str, facts: Facts) -> None:
         kept["facts"][case_id] = facts  # read back from here for the rest of the batch, not from the store
         judged = checklist(facts)
         rows.upsert(TABLE, ("id",), {"id": case_id, "owning_agency": facts["owning_agency"],
                                      "case_number": facts["case_number"], "status": facts["status"],
                                      "score": judged["score"], "gaps": judged["gaps"], "ready": judged["ready"],
-                                     "facts": json.dumps(facts, sort_keys=True), "position": position})
+                                     "facts": json.dumps(facts, sort_keys=True)})
 
 
 def _changes_facts(event: Any) -> bool:

@@ -4,7 +4,11 @@ begins at submission and is read only, on both stores."""
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
+from coordination.context import RequestContext
+from domain.envelope import Actor
+from domain.investigation import Investigation
 from tests.api.support import (
     API,
     OFFICE,
@@ -302,9 +306,22 @@ def test_an_office_with_a_second_referral_still_open_keeps_reading_when_the_firs
         case.id, "submitted")
 
 
-def test_a_step_survives_an_unrelated_write_to_the_case_landing_first(client):
+def test_a_submission_retries_when_a_write_to_the_case_lands_between_its_read_and_its_save(client, services,
+                                                                                         monkeypatch):
     case = open_case(client)
     referral = referral_step(client, created(client.post(f"{case.url}/referrals", headers=as_("hsi_agent"),
                                                          json={"office": OFFICE})), "approve", "hsi_supervisor")
-    log_action(client, case, summary="a late interview")  # the case moved on; the referral did not
-    assert referral_step(client, referral, "submit", "hsi_agent")["status"] == "submitted"
+    refer, raced = Investigation.refer, []
+
+    def refer_after_another_write(inv: Investigation, **fields: Any) -> None:
+        if not raced:  # the first attempt: an agent logs an action to the case before the submission saves
+            raced.append(services.investigations.log_action(
+                RequestContext(actor=Actor("carl", "HSI", roles=frozenset({"agent"}))), UUID(case.id),
+                kind="interview", summary="a late interview", occurred_at=None, location=None,
+                expected_version=None))
+        refer(inv, **fields)
+
+    monkeypatch.setattr(Investigation, "refer", refer_after_another_write)
+
+    submitted = referral_step(client, referral, "submit", "hsi_agent")
+    assert (submitted["status"], len(raced)) == ("submitted", 1)
